@@ -1,0 +1,52 @@
+import { App, HTTPReceiver } from '@slack/bolt';
+import type { Logger } from 'pino';
+import type { SlackMode } from '../config/env.js';
+import type { Handler } from './http-server.js';
+import { toSlackLogger } from './logger.js';
+
+/** The Bolt app and how events reach it: through our HTTP server, or over a Socket Mode websocket. */
+export interface SlackConnection {
+  app: App;
+  /** Present in HTTP mode: serve it at POST /slack/events. */
+  eventsHandler?: Handler;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+// Slack drops a request not answered within 3 s; Bolt answers for a listener that forgets to ack.
+const UNACKED_TIMEOUT_MS = 2_900;
+// Slack's own limit for interactive payloads is far below this; anything bigger is not Slack.
+const EVENT_BODY_LIMIT = 1024 * 1024;
+
+export function createSlackConnection(mode: Exclude<SlackMode, { kind: 'offline' }>, logger: Logger): SlackConnection {
+  const slackLogger = toSlackLogger(logger);
+  const clientOptions = mode.apiUrl ? { slackApiUrl: mode.apiUrl } : {};
+  if (mode.kind === 'socket') {
+    const app = new App({ token: mode.botToken, appToken: mode.appToken, socketMode: true, logger: slackLogger, clientOptions });
+    return {
+      app,
+      start: async () => {
+        await app.start();
+      },
+      stop: async () => {
+        await app.stop();
+      },
+    };
+  }
+  const receiver = new HTTPReceiver({
+    signingSecret: mode.signingSecret,
+    endpoints: '/slack/events',
+    logger: slackLogger,
+    processBeforeResponse: false,
+    unhandledRequestTimeoutMillis: UNACKED_TIMEOUT_MS,
+    bodyLimit: EVENT_BODY_LIMIT,
+  });
+  const app = new App({ token: mode.botToken, receiver, logger: slackLogger, clientOptions });
+  return {
+    app,
+    eventsHandler: (req, res) => receiver.requestListener(req, res),
+    // Our HTTP server carries the events; the receiver never listens on its own port.
+    start: async () => undefined,
+    stop: async () => undefined,
+  };
+}

@@ -1,0 +1,126 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from 'pino';
+import type { Catalog } from '../config/catalog-schema.js';
+import { slackMode, type Env } from '../config/env.js';
+import { allActions } from '../commands/actions/index.js';
+import type { ActionDeps } from '../commands/action.js';
+import { allowEveryone, type Authorizer } from '../commands/authorize.js';
+import { createDispatcher, type Dispatcher } from '../commands/dispatch.js';
+import { createRegistry, type Registry } from '../commands/registry.js';
+import { createHealthChecker } from '../integrations/health/index.js';
+import type { Db } from '../store/db.js';
+import { isMigrated, migrate, readMigrations } from '../store/migrate.js';
+import { openDb } from '../store/open-store.js';
+import { createRunsRepository } from '../store/runs-repository.js';
+import { createHttpServer, sendJson, type Route } from './http-server.js';
+import { registerOpsCommand } from './listeners/ops-command.js';
+import { createMetrics } from './metrics.js';
+import { createSlackConnection, type SlackConnection } from './slack-connection.js';
+
+export interface SwitchboardOptions {
+  env: Env;
+  catalog: Catalog;
+  logger: Logger;
+  /** Overrides for tests; production builds the real ones. */
+  deps?: Partial<ActionDeps>;
+  authorize?: Authorizer;
+}
+
+export interface Switchboard {
+  url: string;
+  port: number;
+  db: Db;
+  registry: Registry;
+  dispatcher: Dispatcher;
+  slack: SlackConnection | undefined;
+  /** Stops accepting, lets runs in flight finish within `graceMs`, then closes the store. */
+  stop(graceMs?: number): Promise<void>;
+}
+
+const SLACK_SETUP_HINT =
+  'Slack is not connected: set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET (HTTP mode), or SLACK_BOT_TOKEN and SLACK_APP_TOKEN (Socket Mode). README.md → "Create the Slack app" shows where to find them.';
+
+/** Builds and starts one Switchboard instance: store, actions, Slack, and the HTTP routes. */
+export async function startSwitchboard(options: SwitchboardOptions): Promise<Switchboard> {
+  const { env, catalog, logger } = options;
+  const db = await openDb({ databaseUrl: env.DATABASE_URL, dataDir: env.SWITCHBOARD_DATA_DIR });
+  let started = false;
+  try {
+    const migrations = await readMigrations();
+    const applied = await migrate(db, migrations);
+    logger.info({ store: db.kind, applied }, applied.length ? 'store migrated' : 'store up to date');
+
+    const metrics = createMetrics();
+    const registry = createRegistry(allActions);
+    const deps: ActionDeps = { catalog, health: createHealthChecker(), ...options.deps };
+    const dispatcher = createDispatcher({
+      registry,
+      deps,
+      runs: createRunsRepository(db),
+      authorize: options.authorize ?? allowEveryone,
+      logger,
+      newId: randomUUID,
+      newRef: () => randomBytes(4).toString('hex'),
+      onRunEnd: (action, status) => metrics.runs.inc({ action: action.id, status }),
+    });
+
+    const mode = slackMode(env);
+    const slack = mode.kind === 'offline' ? undefined : createSlackConnection(mode, logger);
+    if (slack) registerOpsCommand(slack.app, { registry, catalog, dispatcher, logger });
+    else logger.warn(SLACK_SETUP_HINT);
+
+    const routes: Route[] = [
+      { method: 'GET', path: '/healthz', handler: (_req, res) => sendJson(res, 200, { status: 'alive' }) },
+      {
+        method: 'GET',
+        path: '/readyz',
+        handler: async (_req, res) => {
+          const ready = await isMigrated(db, migrations.length).catch((error: unknown) => {
+            logger.warn({ err: error }, 'readiness check: store unreachable');
+            return false;
+          });
+          sendJson(res, ready ? 200 : 503, { status: ready ? 'ready' : 'store unreachable or not migrated', store: db.kind });
+        },
+      },
+      {
+        method: 'GET',
+        path: '/metrics',
+        handler: async (_req, res) => {
+          const body = await metrics.registry.metrics();
+          res.writeHead(200, { 'content-type': metrics.registry.contentType });
+          res.end(body);
+        },
+      },
+    ];
+    if (slack?.eventsHandler) routes.push({ method: 'POST', path: '/slack/events', handler: slack.eventsHandler });
+
+    const server = createHttpServer({ routes, metrics, logger });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(env.PORT, '0.0.0.0', () => resolve());
+    });
+    const port = (server.address() as AddressInfo).port;
+    await slack?.start();
+    started = true;
+    logger.info({ port, slack: mode.kind, store: db.kind, services: Object.keys(catalog.services).length }, `Switchboard listening on port ${port}`);
+
+    let stopping: Promise<void> | undefined;
+    const stop = (graceMs = 10_000) =>
+      (stopping ??= (async () => {
+        logger.info({ graceMs }, 'shutting down: no new requests, finishing runs in flight');
+        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+        server.closeIdleConnections();
+        await slack?.stop().catch((error: unknown) => logger.warn({ err: error }, 'Slack connection did not close cleanly'));
+        await dispatcher.drain(graceMs);
+        server.closeAllConnections();
+        await closed;
+        await db.close();
+        logger.info('stopped');
+      })());
+
+    return { url: `http://127.0.0.1:${port}`, port, db, registry, dispatcher, slack, stop };
+  } finally {
+    if (!started) await db.close().catch(() => undefined);
+  }
+}

@@ -1,0 +1,70 @@
+import type { z } from 'zod';
+import type { Catalog, PermissionName } from '../config/catalog-schema.js';
+import type { HealthChecker } from '../integrations/health/index.js';
+import type { Reply } from './reply.js';
+
+export type Risk = 'read' | 'change' | 'destructive';
+
+/** Who asked: a Slack user, or Switchboard itself for automations and schedules. */
+export interface Actor {
+  id: string;
+  name?: string;
+  kind: 'user' | 'automation';
+}
+
+/** The ports actions use; `main.ts` builds the real ones, tests may pass others. */
+export interface ActionDeps {
+  catalog: Catalog;
+  health: HealthChecker;
+}
+
+export interface RunContext<Input> {
+  input: Input;
+  deps: ActionDeps;
+  actor: Actor;
+  /** Aborted at the action's timeout or at shutdown; pass it to every I/O call. */
+  signal: AbortSignal;
+  ref: string;
+}
+
+export interface ActionOutcome {
+  ok: boolean;
+  /** One line for the audit record. */
+  summary: string;
+  reply: Reply;
+}
+
+/** A positional argument of a slash verb; `service` arguments are checked against the catalog before dispatch. */
+export interface SlashArg {
+  name: string;
+  kind?: 'service' | 'text';
+  optional?: boolean;
+}
+
+export interface SlashBinding {
+  /** One or two words: `health`, `circuit reset`. */
+  verb: string;
+  args: SlashArg[];
+  /** Flag name → description; the input key is the flag name in camelCase. */
+  flags?: Record<string, string>;
+  examples?: string[];
+}
+
+export interface ActionDefinition<Schema extends z.ZodType = z.ZodType> {
+  /** Stable id, kept in old Slack messages for months: never rename. */
+  id: string;
+  title: string;
+  description: string;
+  risk: Risk;
+  permission: PermissionName;
+  input: Schema;
+  timeoutMs: number;
+  /** What the run acts on (a service id), for the audit record and, later, locking. */
+  target: (input: z.output<Schema>) => string | undefined;
+  slash?: SlashBinding;
+  run: (ctx: RunContext<z.output<Schema>>) => Promise<ActionOutcome>;
+}
+
+export type AnyAction = ActionDefinition<z.ZodType>;
+
+export const defineAction = <Schema extends z.ZodType>(action: ActionDefinition<Schema>): AnyAction => action as unknown as AnyAction;

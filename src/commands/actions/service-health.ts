@@ -1,0 +1,59 @@
+import { z } from 'zod';
+import { CatalogId } from '../../config/catalog-schema.js';
+import { formatCheckLine, summarize, type CheckResult, type CheckStatus } from '../../integrations/health/index.js';
+import { defineAction } from '../action.js';
+import { UserError } from '../errors.js';
+import { escapeMrkdwn } from '../reply.js';
+import { requireService } from '../require-service.js';
+
+const ICON: Record<CheckStatus, string> = { ok: '✓', warn: '⚠', fail: '✗' };
+
+function serviceLine(id: string, results: CheckResult[]): string {
+  if (results.length === 0) return `• \`${id}\` — no health checks configured`;
+  const status = summarize(results);
+  const bad = results.filter((r) => r.status !== 'ok');
+  const detail =
+    bad.length === 0
+      ? `${results.length}/${results.length} checks ok`
+      : bad.map((r) => `${r.name}: ${escapeMrkdwn(r.reason ?? r.detail ?? r.status)}`).join('; ');
+  return `${ICON[status]} \`${id}\` — ${detail}`;
+}
+
+export const serviceHealth = defineAction({
+  id: 'service.health',
+  title: 'Check health',
+  description: 'run the health checks of one service, or summarize every service',
+  risk: 'read',
+  permission: 'read',
+  input: z.object({ service: CatalogId.optional() }).strict(),
+  // Each check carries its own timeout (at most 60 s); this only bounds a misbehaving integration.
+  timeoutMs: 75_000,
+  target: (input) => input.service,
+  slash: { verb: 'health', args: [{ name: 'service', kind: 'service', optional: true }], examples: ['health', 'health api-gateway'] },
+  async run({ input, deps, signal }) {
+    if (input.service) {
+      const service = requireService(deps.catalog, input.service);
+      if (service.health.length === 0) throw new UserError('SERVICE_HAS_NO_CHECKS', { service: input.service });
+      const results = await deps.health.check(service.health, { signal });
+      const status = summarize(results);
+      const heading = `${ICON[status]} *${escapeMrkdwn(service.name)}* (\`${input.service}\`) is ${status === 'ok' ? 'healthy' : status === 'warn' ? 'degraded' : 'unhealthy'}`;
+      const text = [heading, ...results.map(formatCheckLine)].join('\n');
+      const failing = results.filter((r) => r.status !== 'ok').map((r) => r.name);
+      return {
+        ok: status !== 'fail',
+        summary: failing.length ? `${status}: ${failing.join(', ')}` : `ok: ${results.length} checks`,
+        reply: { text, blocks: [{ type: 'section', text: { type: 'mrkdwn', text: text.slice(0, 3_000) } }] },
+      };
+    }
+    const ids = Object.keys(deps.catalog.services);
+    const all = await Promise.all(ids.map((id) => deps.health.check(deps.catalog.services[id]!.health, { signal })));
+    const lines = ids.map((id, i) => serviceLine(id, all[i]!));
+    const unhealthy = ids.filter((_id, i) => all[i]!.length > 0 && summarize(all[i]!) === 'fail');
+    const text = [`*Health of ${ids.length} services*`, ...lines].join('\n');
+    return {
+      ok: unhealthy.length === 0,
+      summary: unhealthy.length ? `unhealthy: ${unhealthy.join(', ')}` : `all ${ids.length} services ok`,
+      reply: { text, blocks: [{ type: 'section', text: { type: 'mrkdwn', text: text.slice(0, 3_000) } }] },
+    };
+  },
+});

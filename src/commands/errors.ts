@@ -1,0 +1,32 @@
+/**
+ * Every error a user can see, by code. The text says what went wrong and what to do;
+ * anything not listed here is unexpected and shown as "Something went wrong (ref …)".
+ */
+export const USER_ERRORS = {
+  COMMAND_UNPARSABLE: (p: { reason: string }) => `${p.reason} Try \`/ops help\`.`,
+  COMMAND_UNKNOWN: (p: { verb: string; hint: string }) => `\`${p.verb}\` is not an /ops command.${p.hint} Type \`/ops help\` for the list.`,
+  COMMAND_USAGE: (p: { problem: string; usage: string }) => `${p.problem} Usage: \`/ops ${p.usage}\``,
+  INPUT_INVALID: (p: { problems: string }) => `That request is not valid: ${p.problems}`,
+  SERVICE_NOT_FOUND: (p: { service: string; hint: string }) =>
+    `There is no service \`${p.service}\` in the catalog.${p.hint} \`/ops health\` lists every service.`,
+  SERVICE_HAS_NO_CHECKS: (p: { service: string }) =>
+    `\`${p.service}\` has no health checks; add some under \`services.${p.service}.health\` in the catalog.`,
+  PERMISSION_DENIED: (p: { action: string; permission: string; target: string }) =>
+    `You need the \`${p.permission}\` permission to ${p.action}${p.target}. Ask an admin to add you to a role with it in the catalog (\`roles\`).`,
+  ACTION_TIMED_OUT: (p: { action: string; after: string }) => `${p.action} did not finish within ${p.after} and was stopped.`,
+} as const;
+
+export type UserErrorCode = keyof typeof USER_ERRORS;
+type ParamsOf<C extends UserErrorCode> = Parameters<(typeof USER_ERRORS)[C]>[0];
+
+/** An error whose message is meant for the person who asked; it never carries a stack to Slack. */
+export class UserError<C extends UserErrorCode = UserErrorCode> extends Error {
+  readonly code: C;
+  constructor(code: C, params: ParamsOf<C>) {
+    super((USER_ERRORS[code] as (p: ParamsOf<C>) => string)(params));
+    this.name = 'UserError';
+    this.code = code;
+  }
+}
+
+export const isUserError = (error: unknown): error is UserError => error instanceof UserError;

@@ -1,0 +1,76 @@
+/** `/ops restart "api gateway" --reason 'deploy stuck'` → words and flags. */
+export interface ParsedCommand {
+  words: string[];
+  flags: Record<string, string | true>;
+}
+
+export type ParseResult = { ok: true; command: ParsedCommand } | { ok: false; error: string };
+
+// Slack clients on macOS and iOS turn straight quotes into typographic ones.
+const OPEN_CLOSE: Record<string, string> = { '"': '"', "'": "'", '“': '”', '”': '”', '‘': '’', '’': '’', '„': '“' };
+const FLAG_NAME = /^[a-z][a-z0-9-]{0,31}$/;
+
+function tokenize(text: string): { tokens: { value: string; quoted: boolean }[] } | { error: string } {
+  const tokens: { value: string; quoted: boolean }[] = [];
+  const chars = Array.from(text.normalize('NFC'));
+  let i = 0;
+  while (i < chars.length) {
+    const ch = chars[i]!;
+    if (/\s/u.test(ch)) {
+      i++;
+      continue;
+    }
+    let value = '';
+    let quoted = false;
+    while (i < chars.length && !/\s/u.test(chars[i]!)) {
+      const c = chars[i]!;
+      const close = OPEN_CLOSE[c];
+      if (close !== undefined) {
+        const end = chars.indexOf(close, i + 1);
+        const endAlt = c === '”' || c === '“' ? chars.indexOf('"', i + 1) : -1;
+        const stop = end === -1 ? endAlt : endAlt === -1 ? end : Math.min(end, endAlt);
+        if (stop === -1) return { error: `The quote ${c} is never closed; close it or remove it.` };
+        value += chars.slice(i + 1, stop).join('');
+        quoted = true;
+        i = stop + 1;
+      } else {
+        value += c;
+        i++;
+      }
+    }
+    tokens.push({ value, quoted });
+  }
+  return { tokens };
+}
+
+export function parseOpsCommand(text: string): ParseResult {
+  const tokenized = tokenize(text);
+  if ('error' in tokenized) return { ok: false, error: tokenized.error };
+  const words: string[] = [];
+  const flags: Record<string, string | true> = {};
+  const tokens = tokenized.tokens;
+  for (let i = 0; i < tokens.length; i++) {
+    const token = tokens[i]!;
+    if (token.quoted || !token.value.startsWith('--') || token.value === '--') {
+      words.push(token.value);
+      continue;
+    }
+    const body = token.value.slice(2);
+    const eq = body.indexOf('=');
+    const name = (eq === -1 ? body : body.slice(0, eq)).toLowerCase();
+    if (!FLAG_NAME.test(name)) return { ok: false, error: `\`--${name}\` is not a valid flag name.` };
+    if (name in flags) return { ok: false, error: `\`--${name}\` is given twice.` };
+    if (eq !== -1) {
+      flags[name] = body.slice(eq + 1);
+      continue;
+    }
+    const next = tokens[i + 1];
+    if (next && (next.quoted || !next.value.startsWith('--'))) {
+      flags[name] = next.value;
+      i++;
+    } else {
+      flags[name] = true;
+    }
+  }
+  return { ok: true, command: { words, flags } };
+}

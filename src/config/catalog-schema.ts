@@ -1,0 +1,42 @@
+import { z } from 'zod';
+import { HealthCheckList } from '../integrations/health/schema.js';
+
+/** Catalog ids are what chat input may select; they never start with "-" and hold no shell or path syntax. */
+export const CatalogId = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'use lowercase letters, digits, "-" and "_" (at most 63, not starting with "-")');
+
+const SlackUserId = z.string().regex(/^[UW][A-Z0-9]{2,}$/, 'must be a Slack user id such as U012AB3CD (profile → ⋮ → Copy member ID)');
+const SlackUsergroupId = z.string().regex(/^S[A-Z0-9]{2,}$/, 'must be a Slack user group id such as S0614TZR7');
+
+export const ServiceSchema = z
+  .object({
+    name: z.string().min(1).max(150),
+    description: z.string().max(1_000).optional(),
+    health: HealthCheckList.default([]),
+  })
+  .strict();
+
+export const Permission = z.enum(['read', 'operate', 'admin']);
+
+const RoleSchema = z
+  .object({
+    permissions: z.array(Permission).min(1),
+    users: z.array(SlackUserId).default([]),
+    usergroups: z.array(SlackUsergroupId).default([]),
+  })
+  .strict();
+
+export const CatalogSchema = z
+  .object({
+    version: z.literal(1, { message: 'must be 1 (the only catalog version so far)' }),
+    services: z.record(CatalogId, ServiceSchema).refine((s) => Object.keys(s).length > 0, {
+      message: 'list at least one service',
+    }),
+    roles: z.record(CatalogId, RoleSchema).default({}),
+  })
+  .strict();
+
+export type Catalog = z.output<typeof CatalogSchema>;
+export type ServiceConfig = z.output<typeof ServiceSchema>;
+export type PermissionName = z.output<typeof Permission>;

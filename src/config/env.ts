@@ -1,0 +1,88 @@
+import { z } from 'zod';
+import { formatProblems, problemsFromZod, type ConfigProblem } from './problems.js';
+
+const optionalText = z
+  .string()
+  .transform((value) => value.trim())
+  .transform((value) => (value === '' ? undefined : value))
+  .optional();
+
+const EnvSchema = z
+  .object({
+    SLACK_BOT_TOKEN: optionalText.refine((v) => v === undefined || v.startsWith('xoxb-'), {
+      message: 'must be a bot token starting with "xoxb-" (OAuth & Permissions page of your Slack app)',
+    }),
+    SLACK_SIGNING_SECRET: optionalText,
+    SLACK_APP_TOKEN: optionalText.refine((v) => v === undefined || v.startsWith('xapp-'), {
+      message: 'must be an app-level token starting with "xapp-" (Basic Information → App-Level Tokens, scope connections:write)',
+    }),
+    SLACK_API_URL: optionalText.pipe(z.url({ message: 'must be a URL such as https://slack.com/api/' }).optional()),
+    DATABASE_URL: optionalText.refine((v) => v === undefined || /^postgres(ql)?:\/\//.test(v), {
+      message: 'must be a PostgreSQL URL such as postgres://user:password@host:5432/switchboard',
+    }),
+    SWITCHBOARD_DATA_DIR: optionalText.default('./.data'),
+    SWITCHBOARD_CONFIG: optionalText.default('./switchboard.yml'),
+    ALERTMANAGER_WEBHOOK_TOKEN: optionalText,
+    PORT: optionalText
+      .pipe(z.string().regex(/^\d+$/, 'must be a port number such as 3000').optional())
+      .transform((v) => (v === undefined ? 3000 : Number(v)))
+      .pipe(z.number().int().max(65_535, 'must be a port number between 0 and 65535')),
+    LOG_LEVEL: optionalText.pipe(
+      z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    ),
+  })
+  .superRefine((env, ctx) => {
+    if (env.SLACK_BOT_TOKEN && !env.SLACK_APP_TOKEN && !env.SLACK_SIGNING_SECRET) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['SLACK_SIGNING_SECRET'],
+        message: 'is required in HTTP mode (Basic Information → Signing Secret), or set SLACK_APP_TOKEN for Socket Mode',
+      });
+    }
+    if (!env.SLACK_BOT_TOKEN && (env.SLACK_APP_TOKEN || env.SLACK_SIGNING_SECRET)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['SLACK_BOT_TOKEN'],
+        message: 'is required once SLACK_SIGNING_SECRET or SLACK_APP_TOKEN is set (OAuth & Permissions → Bot User OAuth Token)',
+      });
+    }
+  });
+
+export type Env = z.output<typeof EnvSchema>;
+
+/** How the process reaches Slack, derived once from the environment. */
+export type SlackMode =
+  | { kind: 'http'; botToken: string; signingSecret: string; apiUrl: string | undefined }
+  | { kind: 'socket'; botToken: string; appToken: string; signingSecret: string | undefined; apiUrl: string | undefined }
+  | { kind: 'offline' };
+
+export function slackMode(env: Env): SlackMode {
+  if (!env.SLACK_BOT_TOKEN) return { kind: 'offline' };
+  if (env.SLACK_APP_TOKEN) {
+    return {
+      kind: 'socket',
+      botToken: env.SLACK_BOT_TOKEN,
+      appToken: env.SLACK_APP_TOKEN,
+      signingSecret: env.SLACK_SIGNING_SECRET,
+      apiUrl: env.SLACK_API_URL,
+    };
+  }
+  return {
+    kind: 'http',
+    botToken: env.SLACK_BOT_TOKEN,
+    signingSecret: env.SLACK_SIGNING_SECRET ?? '',
+    apiUrl: env.SLACK_API_URL,
+  };
+}
+
+export class EnvError extends Error {
+  constructor(readonly problems: ConfigProblem[]) {
+    super(`Invalid environment:\n${formatProblems(problems)}`);
+  }
+}
+
+export function parseEnv(source: Record<string, string | undefined>): Env {
+  const result = EnvSchema.safeParse(source);
+  if (!result.success) throw new EnvError(problemsFromZod(result.error, 'env'));
+  return result.data;
+}

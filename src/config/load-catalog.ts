@@ -1,0 +1,115 @@
+import { readFile } from 'node:fs/promises';
+import { LineCounter, parseDocument, isScalar, type Document } from 'yaml';
+import { CatalogSchema, type Catalog } from './catalog-schema.js';
+import { formatProblems, problemsFromZod, type ConfigProblem } from './problems.js';
+
+export class CatalogError extends Error {
+  constructor(
+    readonly file: string,
+    readonly problems: ConfigProblem[],
+  ) {
+    super(`${file} has ${problems.length} problem${problems.length === 1 ? '' : 's'}:\n${formatProblems(problems)}`);
+  }
+}
+
+const ENV_REF = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
+
+/** Replaces `${VAR}` and `${VAR:-default}` in every string; a missing variable is a problem, not an empty string. */
+function interpolate(value: unknown, env: Record<string, string | undefined>, path: (string | number)[], problems: ConfigProblem[]): unknown {
+  if (typeof value === 'string') {
+    return value.replace(ENV_REF, (_whole, name: string, fallback: string | undefined) => {
+      const found = env[name];
+      if (found !== undefined && found !== '') return found;
+      if (fallback !== undefined) return fallback;
+      problems.push({ path: pathText(path), message: `refers to \${${name}}, which is not set; export ${name} before starting` });
+      return '';
+    });
+  }
+  if (Array.isArray(value)) return value.map((item, i) => interpolate(item, env, [...path, i], problems));
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(
+      Object.entries(value).map(([key, item]) => [key, interpolate(item, env, [...path, key], problems)]),
+    );
+  }
+  return value;
+}
+
+function pathText(path: (string | number)[]): string {
+  return path.map((k, i) => (typeof k === 'number' ? `[${k}]` : i === 0 ? k : `.${k}`)).join('');
+}
+
+function locate(doc: Document, lines: LineCounter, file: string, dotted: string): string | undefined {
+  const keys = dotted.match(/[^.[\]]+/g) ?? [];
+  // Walk down as far as the path exists, so a missing key points at its parent.
+  for (let depth = keys.length; depth >= 0; depth--) {
+    const path = keys.slice(0, depth).map((k) => (/^\d+$/.test(k) ? Number(k) : k));
+    const node = depth === 0 ? doc.contents : doc.getIn(path, true);
+    const range = node && typeof node === 'object' && 'range' in node ? (node.range as [number, number, number] | undefined) : undefined;
+    if (range) {
+      const { line, col } = lines.linePos(range[0]);
+      return `${file}:${line}:${col}`;
+    }
+    if (node !== undefined && isScalar(node)) break;
+  }
+  return undefined;
+}
+
+/** Parses and validates a catalog text; every problem is reported at once with its path and line. */
+export function parseCatalog(text: string, file: string, env: Record<string, string | undefined>): Catalog {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    throw new CatalogError(
+      file,
+      doc.errors.map((e) => {
+        const pos = e.linePos?.[0];
+        return {
+          path: '(YAML syntax)',
+          message: e.message.split('\n')[0] ?? e.message,
+          ...(pos ? { location: `${file}:${pos.line}:${pos.col}` } : {}),
+        };
+      }),
+    );
+  }
+  const problems: ConfigProblem[] = [];
+  const raw = interpolate(doc.toJS() ?? {}, env, [], problems);
+  const result = CatalogSchema.safeParse(raw);
+  if (!result.success) problems.push(...problemsFromZod(result.error, 'catalog'));
+  if (problems.length > 0) {
+    throw new CatalogError(
+      file,
+      problems.map((p) => {
+        const location = locate(doc, lines, file, p.path);
+        return location ? { ...p, location } : p;
+      }),
+    );
+  }
+  return deepFreeze(result.data!);
+}
+
+export async function loadCatalog(file: string, env: Record<string, string | undefined>): Promise<Catalog> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new CatalogError(file, [
+      {
+        path: '(file)',
+        message:
+          code === 'ENOENT'
+            ? 'does not exist; set SWITCHBOARD_CONFIG to your catalog, or copy examples/switchboard.yml to ./switchboard.yml'
+            : `cannot be read (${code ?? String(error)})`,
+      },
+    ]);
+  }
+  return parseCatalog(text, file, env);
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const item of Object.values(value)) deepFreeze(item);
+  }
+  return value;
+}
