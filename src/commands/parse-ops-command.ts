@@ -10,6 +10,18 @@ export type ParseResult = { ok: true; command: ParsedCommand } | { ok: false; er
 const OPEN_CLOSE: Record<string, string> = { '"': '"', "'": "'", '“': '”', '”': '”', '‘': '’', '’': '’', '„': '“' };
 const FLAG_NAME = /^[a-z][a-z0-9-]{0,31}$/;
 
+/** The closing quote: preferably one that ends a word, so `‘it’s fine’` reads as one argument. */
+function findClose(chars: string[], from: number, closers: string[]): number {
+  let first = -1;
+  for (let j = from; j < chars.length; j++) {
+    if (!closers.includes(chars[j]!)) continue;
+    if (first === -1) first = j;
+    const next = chars[j + 1];
+    if (next === undefined || /\s/u.test(next)) return j;
+  }
+  return first;
+}
+
 function tokenize(text: string): { tokens: { value: string; quoted: boolean }[] } | { error: string } {
   const tokens: { value: string; quoted: boolean }[] = [];
   const chars = Array.from(text.normalize('NFC'));
@@ -25,13 +37,14 @@ function tokenize(text: string): { tokens: { value: string; quoted: boolean }[] 
     while (i < chars.length && !/\s/u.test(chars[i]!)) {
       const c = chars[i]!;
       const close = OPEN_CLOSE[c];
-      if (close !== undefined) {
-        const end = chars.indexOf(close, i + 1);
-        const endAlt = c === '”' || c === '“' ? chars.indexOf('"', i + 1) : -1;
-        const stop = end === -1 ? endAlt : endAlt === -1 ? end : Math.min(end, endAlt);
+      // A quote opens only at the start of a word or after "=", so apostrophes inside words stay literal.
+      const opens = close !== undefined && (value === '' || value.endsWith('='));
+      if (opens) {
+        // Only a word that begins with a quote is literal; `--flag="a b"` is still a flag.
+        if (value === '') quoted = true;
+        const stop = findClose(chars, i + 1, close === '”' ? ['”', '"'] : [close]);
         if (stop === -1) return { error: `The quote ${c} is never closed; close it or remove it.` };
         value += chars.slice(i + 1, stop).join('');
-        quoted = true;
         i = stop + 1;
       } else {
         value += c;

@@ -24,7 +24,7 @@ export function formatDuration(ms: number): string {
 }
 
 /** A catalog duration: a string such as "5s" or "15m", converted to milliseconds. */
-export const Duration = z.string().transform((text, ctx) => {
+export const Duration = z.string({ error: 'must be a duration such as 500ms, 5s, 15m, 4h or 1d' }).transform((text, ctx) => {
   const ms = parseDuration(text);
   if (ms === undefined) {
     ctx.addIssue({ code: 'custom', message: `"${text}" is not a duration; write it like "500ms", "5s", "15m", "4h" or "1d"` });

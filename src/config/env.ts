@@ -30,23 +30,26 @@ const EnvSchema = z
     LOG_LEVEL: optionalText.pipe(
       z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     ),
-  })
-  .superRefine((env, ctx) => {
-    if (env.SLACK_BOT_TOKEN && !env.SLACK_APP_TOKEN && !env.SLACK_SIGNING_SECRET) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['SLACK_SIGNING_SECRET'],
-        message: 'is required in HTTP mode (Basic Information → Signing Secret), or set SLACK_APP_TOKEN for Socket Mode',
-      });
-    }
-    if (!env.SLACK_BOT_TOKEN && (env.SLACK_APP_TOKEN || env.SLACK_SIGNING_SECRET)) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['SLACK_BOT_TOKEN'],
-        message: 'is required once SLACK_SIGNING_SECRET or SLACK_APP_TOKEN is set (OAuth & Permissions → Bot User OAuth Token)',
-      });
-    }
   });
+
+/** Checks across variables, made on the raw values so they are reported together with per-variable problems. */
+function crossProblems(source: Record<string, string | undefined>): ConfigProblem[] {
+  const set = (name: string) => (source[name] ?? '').trim() !== '';
+  const problems: ConfigProblem[] = [];
+  if (set('SLACK_BOT_TOKEN') && !set('SLACK_APP_TOKEN') && !set('SLACK_SIGNING_SECRET')) {
+    problems.push({
+      path: 'SLACK_SIGNING_SECRET',
+      message: 'is required in HTTP mode (Basic Information → Signing Secret), or set SLACK_APP_TOKEN for Socket Mode',
+    });
+  }
+  if (!set('SLACK_BOT_TOKEN') && (set('SLACK_APP_TOKEN') || set('SLACK_SIGNING_SECRET'))) {
+    problems.push({
+      path: 'SLACK_BOT_TOKEN',
+      message: 'is required once SLACK_SIGNING_SECRET or SLACK_APP_TOKEN is set (OAuth & Permissions → Bot User OAuth Token)',
+    });
+  }
+  return problems;
+}
 
 export type Env = z.output<typeof EnvSchema>;
 
@@ -83,6 +86,7 @@ export class EnvError extends Error {
 
 export function parseEnv(source: Record<string, string | undefined>): Env {
   const result = EnvSchema.safeParse(source);
-  if (!result.success) throw new EnvError(problemsFromZod(result.error, 'env'));
+  const problems = [...(result.success ? [] : problemsFromZod(result.error, 'env')), ...crossProblems(source)];
+  if (problems.length > 0 || !result.success) throw new EnvError(problems);
   return result.data;
 }

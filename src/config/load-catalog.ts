@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { LineCounter, parseDocument, isScalar, type Document } from 'yaml';
+import { LineCounter, parseDocument, isMap, isScalar, isSeq, type Document } from 'yaml';
 import { CatalogSchema, type Catalog } from './catalog-schema.js';
 import { formatProblems, problemsFromZod, type ConfigProblem } from './problems.js';
 
@@ -38,26 +38,37 @@ function pathText(path: (string | number)[]): string {
   return path.map((k, i) => (typeof k === 'number' ? `[${k}]` : i === 0 ? k : `.${k}`)).join('');
 }
 
+const rangeOf = (node: unknown): [number, number, number] | undefined =>
+  node && typeof node === 'object' && 'range' in node ? (node.range as [number, number, number] | undefined) : undefined;
+
+/** The file position of a problem: the key that holds the bad value, or the nearest parent that exists. */
 function locate(doc: Document, lines: LineCounter, file: string, dotted: string): string | undefined {
-  const keys = dotted.match(/[^.[\]]+/g) ?? [];
-  // Walk down as far as the path exists, so a missing key points at its parent.
-  for (let depth = keys.length; depth >= 0; depth--) {
-    const path = keys.slice(0, depth).map((k) => (/^\d+$/.test(k) ? Number(k) : k));
-    const node = depth === 0 ? doc.contents : doc.getIn(path, true);
-    const range = node && typeof node === 'object' && 'range' in node ? (node.range as [number, number, number] | undefined) : undefined;
+  const keys = (dotted.match(/[^.[\]]+/g) ?? []).map((k) => (/^\d+$/.test(k) ? Number(k) : k));
+  for (let depth = keys.length; depth > 0; depth--) {
+    const parent = depth === 1 ? doc.contents : doc.getIn(keys.slice(0, depth - 1), true);
+    const last = keys[depth - 1];
+    let range: [number, number, number] | undefined;
+    if (isMap(parent)) {
+      const pair = parent.items.find((item) => isScalar(item.key) && String(item.key.value) === String(last));
+      range = rangeOf(pair?.key);
+    } else if (isSeq(parent) && typeof last === 'number') {
+      range = rangeOf(parent.items[last]);
+    }
     if (range) {
       const { line, col } = lines.linePos(range[0]);
       return `${file}:${line}:${col}`;
     }
-    if (node !== undefined && isScalar(node)) break;
   }
-  return undefined;
+  const top = rangeOf(doc.contents);
+  if (!top) return undefined;
+  const { line, col } = lines.linePos(top[0]);
+  return `${file}:${line}:${col}`;
 }
 
 /** Parses and validates a catalog text; every problem is reported at once with its path and line. */
 export function parseCatalog(text: string, file: string, env: Record<string, string | undefined>): Catalog {
   const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length > 0) {
     throw new CatalogError(
       file,
@@ -74,7 +85,11 @@ export function parseCatalog(text: string, file: string, env: Record<string, str
   const problems: ConfigProblem[] = [];
   const raw = interpolate(doc.toJS() ?? {}, env, [], problems);
   const result = CatalogSchema.safeParse(raw);
-  if (!result.success) problems.push(...problemsFromZod(result.error, 'catalog'));
+  if (!result.success) {
+    // A value left empty by a missing variable is reported once, as the missing variable.
+    const unset = new Set(problems.map((p) => p.path));
+    problems.push(...problemsFromZod(result.error, 'catalog').filter((p) => !unset.has(p.path)));
+  }
   if (problems.length > 0) {
     throw new CatalogError(
       file,

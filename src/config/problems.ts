@@ -26,6 +26,10 @@ export function problemsFromZod(error: z.ZodError, source: 'env' | 'catalog'): C
         message: 'is not a known setting; check its spelling against the configuration reference in README.md',
       }));
     }
+    if (issue.code === 'invalid_key') {
+      const key = String(issue.path[issue.path.length - 1] ?? '');
+      return issue.issues.map((inner) => ({ path: formatPath(issue.path), message: `"${key}" is not a valid id: ${inner.message}` }));
+    }
     if (issue.code === 'invalid_union' && 'errors' in issue && issue.errors.length > 0) {
       // Discriminated unions report one failure per branch; the first branch's issues are the useful ones.
       const nested = issue.errors[0] ?? [];

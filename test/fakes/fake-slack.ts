@@ -73,7 +73,7 @@ export interface FakeSlack {
   /** How many `chat.postMessage` calls `enforceChannelRate` answered with 429. */
   readonly rateLimited: number;
   callsTo(method: string): RecordedCall[];
-  /** Resolves with the first matching call, past or future; rejects on timeout listing recent calls. */
+  /** Resolves with the first matching call, past or future; rejects after timeoutMs (default 3000) listing recent calls. */
   waitFor(pred: (c: RecordedCall) => boolean, timeoutMs?: number): Promise<RecordedCall>;
   /** The next `times` (default 1) calls to `method` answer with `failure` instead of running. */
   failNext(method: string, failure: Failure, times?: number): void;
@@ -109,6 +109,10 @@ const JSON_ARGS = ['blocks', 'attachments', 'view', 'metadata'] as const;
 const ok = (body: Record<string, unknown> = {}): Record<string, unknown> => ({ ok: true, ...body });
 const err = (error: string, extra: Record<string, unknown> = {}): Record<string, unknown> => ({ ok: false, error, ...extra });
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+/** Slack's `message` objects in responses carry no `channel`; the store keeps it for lookups. */
+const asPayload = (msg: StoredMessage): Record<string, unknown> =>
+  Object.fromEntries(Object.entries(msg).filter(([k, v]) => k !== 'channel' && v !== undefined));
 
 export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeSlack> {
   const token = opts.token ?? 'xoxb-test-token';
@@ -207,8 +211,7 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
       }
       channelStore(channel).set(msg.ts, msg);
       lastPostAt.set(channel, Date.now());
-      const { channel: _c, ...message } = msg;
-      return ok({ channel, ts: msg.ts, message, ...meta });
+      return ok({ channel, ts: msg.ts, message: asPayload(msg), ...meta });
     },
     'chat.update': (a) => {
       const channel = str(a.channel);
@@ -222,8 +225,7 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
       if (Array.isArray(a.blocks)) msg.blocks = a.blocks.length ? a.blocks : undefined;
       if (Array.isArray(a.attachments)) msg.attachments = a.attachments;
       msg.edited = { user: FAKE_WORKSPACE.botUserId, ts: nextTs() };
-      const { channel: _c, ...message } = msg;
-      return ok({ channel, ts: msg.ts, text: msg.text, message, ...meta });
+      return ok({ channel, ts: msg.ts, text: msg.text, message: asPayload(msg), ...meta });
     },
     'chat.postEphemeral': (a) => {
       if (!str(a.channel)) return err('channel_not_found');
@@ -280,7 +282,8 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
     },
     'views.open': (a) => {
       if (!str(a.trigger_id)) return err('invalid_arguments');
-      const view = a.view as Record<string, unknown>;
+      const view = a.view;
+      if (!isObject(view)) return err('invalid_arguments');
       viewCounter += 1;
       return ok({
         view: {
@@ -312,7 +315,7 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
 
   /** Block Kit checks for the methods that carry blocks; problems mean `invalid_blocks`. */
   const blockProblems = (method: string, a: Args): BlockKitProblem[] => {
-    if (method === 'views.open') return validateModalView(a.view);
+    if (method === 'views.open') return isObject(a.view) ? validateModalView(a.view) : [];
     if (method === 'chat.postMessage' || method === 'chat.update' || method === 'chat.postEphemeral') {
       return validateMessageBlocks(a.blocks);
     }
@@ -446,7 +449,7 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
     usergroups,
     users,
     callsTo: (method) => calls.filter((c) => c.method === method),
-    waitFor(pred, timeoutMs = 5000) {
+    waitFor(pred, timeoutMs = 3000) {
       const past = calls.find(pred);
       if (past) return Promise.resolve(past);
       return new Promise<RecordedCall>((resolve, rejectWait) => {

@@ -17,7 +17,7 @@ export interface ResponseUrlRecorder {
   /** A response_url to put in a payload; posts to it are recorded under path `/commands/<id>`. */
   url(id?: string): string;
   received: ReceivedResponse[];
-  /** Resolves with the first matching post, past or future; rejects on timeout listing what arrived. */
+  /** Resolves with the first matching post, past or future; rejects after timeoutMs (default 3000) listing what arrived. */
   waitFor(pred: (r: ReceivedResponse) => boolean, timeoutMs?: number): Promise<ReceivedResponse>;
   close(): Promise<void>;
 }
@@ -72,7 +72,7 @@ export async function startResponseUrlRecorder(): Promise<ResponseUrlRecorder> {
       return `${base}/commands/${encodeURIComponent(id ?? `r${counter}`)}`;
     },
     received,
-    waitFor(pred, timeoutMs = 5000) {
+    waitFor(pred, timeoutMs = 3000) {
       const past = received.find(pred);
       if (past) return Promise.resolve(past);
       return new Promise<ReceivedResponse>((resolve, reject) => {

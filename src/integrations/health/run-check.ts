@@ -6,6 +6,13 @@ import type { HealthCheck } from './schema.js';
 import type { CheckResult, ProbeOutcome } from './types.js';
 
 /**
+ * Client libraries get a slightly later timeout than the checker's deadline, so the deadline
+ * always decides and the reason reads "timed out after 5s" rather than a driver's wording;
+ * their own timers remain a backstop that frees sockets.
+ */
+const CLIENT_TIMEOUT_GRACE_MS = 250;
+
+/**
  * Runs one check under its own deadline. The result is decided by a race between the probe
  * and the abort signal, so a probe whose client ignores the signal still cannot delay the
  * result past the timeout. Never rejects.
@@ -37,7 +44,7 @@ function startProbe(check: HealthCheck, signal: AbortSignal, now: () => number):
   const probe = probeFor(check);
   if (!probe) return Promise.resolve({ status: 'fail', reason: `unsupported check kind "${String(check.kind)}"` });
   // Wrapped so a probe that throws synchronously is handled like one that rejects.
-  const running = Promise.resolve().then(() => probe(check, { signal, timeoutMs: check.timeout, now }));
+  const running = Promise.resolve().then(() => probe(check, { signal, timeoutMs: check.timeout + CLIENT_TIMEOUT_GRACE_MS, now }));
   // If the abort wins the race, the probe settles later with nobody listening; keep that from
   // becoming an unhandled rejection.
   running.catch(() => {});

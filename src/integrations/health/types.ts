@@ -29,6 +29,7 @@ export interface ProbeOutcome {
 export interface ProbeContext {
   /** Aborted at the check's timeout or when the caller cancels; the probe must release its sockets. */
   signal: AbortSignal;
+  /** Timeout for client libraries; a little past the signal's deadline, as a backstop. */
   timeoutMs: number;
   /** Wall clock in ms, injected so certificate expiry can be tested. */
   now: () => number;

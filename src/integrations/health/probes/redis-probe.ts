@@ -14,6 +14,8 @@ export const redisProbe: Probe<RedisHealthCheck> = async (check, { signal, timeo
     enableOfflineQueue: false,
     // A health check must not stall on a server that is loading its dataset; it should report it.
     enableReadyCheck: false,
+    // disconnect() only half-closes; a hung server never answers the FIN, so destroy the socket soon after.
+    disconnectTimeout: 100,
   });
   // ioredis emits 'error' besides rejecting; an unhandled 'error' event would crash the bot.
   // The emitted error carries the socket code (ECONNREFUSED) that the rejection often lacks.

@@ -1,0 +1,85 @@
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { defineAction } from '../../src/commands/action.js';
+import { allActions } from '../../src/commands/actions/index.js';
+import { createRegistry } from '../../src/commands/registry.js';
+import { resolveOpsCommand } from '../../src/commands/resolve-ops-command.js';
+import { testCatalog } from '../fixtures/catalog.js';
+
+const noop = async () => ({ ok: true, summary: '', reply: { text: '' } });
+const circuitReset = defineAction({
+  id: 'circuit.reset',
+  title: 'Reset circuit breaker',
+  description: 'reset a circuit breaker',
+  risk: 'destructive',
+  permission: 'operate',
+  input: z.object({ service: z.string(), breaker: z.string().optional() }),
+  timeoutMs: 1000,
+  target: (i) => i.service,
+  slash: { verb: 'circuit reset', args: [{ name: 'service', kind: 'service' }, { name: 'breaker', optional: true }], flags: { 'dry-run': 'only show' } },
+  run: noop,
+});
+const circuitStatus = defineAction({ ...circuitReset, id: 'circuit.status', risk: 'read', slash: { verb: 'circuit status', args: [{ name: 'service', kind: 'service' }] } } as never);
+const registry = createRegistry([...allActions, circuitReset, circuitStatus]);
+const catalog = testCatalog();
+const resolve = (text: string) => resolveOpsCommand(text, registry, catalog);
+const replyText = (text: string) => {
+  const r = resolve(text);
+  if (r.kind !== 'reply') throw new Error(`expected a reply for ${text}`);
+  return r.reply.text;
+};
+
+describe('resolveOpsCommand', () => {
+  it('maps a verb and its arguments to an action input', () => {
+    const r = resolve('health api-gateway');
+    expect(r).toMatchObject({ kind: 'dispatch', input: { service: 'api-gateway' } });
+    if (r.kind === 'dispatch') expect(r.action.id).toBe('service.health');
+  });
+
+  it('accepts an optional argument left out', () => {
+    expect(resolve('health')).toMatchObject({ kind: 'dispatch', input: {} });
+  });
+
+  it('matches two-word verbs and maps flags to camelCase input keys', () => {
+    const r = resolve('circuit reset api-gateway upstream --dry-run');
+    expect(r).toMatchObject({ kind: 'dispatch', input: { service: 'api-gateway', breaker: 'upstream', dryRun: true } });
+  });
+
+  it('lists the sub-commands of a verb family', () => {
+    expect(replyText('circuit')).toMatch(/circuit reset <service> \[breaker\].*circuit status <service>|circuit status <service>.*circuit reset/s);
+  });
+
+  it('suggests the closest verb for a typo', () => {
+    expect(replyText('helth api-gateway')).toContain('Did you mean `health`');
+  });
+
+  it('suggests the closest service for a typo', () => {
+    expect(replyText('health api-gatway')).toMatch(/no service `api-gatway`.*Did you mean `api-gateway`/);
+  });
+
+  it('refuses arguments that look like options, extra arguments and unknown flags', () => {
+    expect(replyText('circuit reset api-gateway "-rf"')).toContain('cannot start with "-"');
+    expect(replyText('health api-gateway extra')).toContain('Too many arguments');
+    expect(replyText('health api-gateway --server=x')).toContain('`--server` is not a flag of `/ops health`');
+    expect(replyText('circuit reset')).toContain('Missing <service>');
+  });
+
+  it('never lets injection text through as a service', () => {
+    for (const evil of ['; rm -rf /', '$(id)', '`id`', '../../etc/passwd', 'a\nb', '--server=x']) {
+      const r = resolve(`health "${evil}"`);
+      expect(r.kind).toBe('reply');
+    }
+  });
+
+  it('answers help, help for a verb, and help for an unknown verb', () => {
+    expect(replyText('')).toContain('/ops health [service]');
+    expect(replyText('help')).toContain('/ops circuit reset <service> [breaker] [--dry-run …]');
+    expect(replyText('help circuit reset')).toContain('Needs the `operate` permission (destructive: asks to confirm)');
+    expect(replyText('help health')).toContain('/ops health api-gateway');
+    expect(replyText('help frobnicate')).toContain('not an /ops command');
+  });
+
+  it('explains an unclosed quote', () => {
+    expect(replyText('health "api')).toContain('never closed');
+  });
+});
