@@ -17,6 +17,7 @@ import { createHttpServer, sendJson, type Route } from './http-server.js';
 import { registerOpsCommand } from './listeners/ops-command.js';
 import { createMetrics } from './metrics.js';
 import { createSlackConnection, type SlackConnection } from './slack-connection.js';
+import { guardSlackTimestamp } from './slack-timestamp-guard.js';
 
 export interface SwitchboardOptions {
   env: Env;
@@ -93,7 +94,7 @@ export async function startSwitchboard(options: SwitchboardOptions): Promise<Swi
         },
       },
     ];
-    if (slack?.eventsHandler) routes.push({ method: 'POST', path: '/slack/events', handler: slack.eventsHandler });
+    if (slack?.eventsHandler) routes.push({ method: 'POST', path: '/slack/events', handler: guardSlackTimestamp(slack.eventsHandler) });
 
     const server = createHttpServer({ routes, metrics, logger });
     await new Promise<void>((resolve, reject) => {
