@@ -13,5 +13,7 @@ export interface Restarter {
   restart(config: RestartConfig, opts: { signal: AbortSignal }): Promise<RestartOutcome>;
 }
 
-/** One adapter: restarts the services of one kind. */
-export type RestartMethod<Config extends RestartConfig> = (config: Config, opts: { signal: AbortSignal }) => Promise<RestartOutcome>;
+/** One adapter (`SupervisorRestarter`, `DockerRestarter`, ...): restarts services of one kind. */
+export interface KindRestarter<Config extends RestartConfig> {
+  restart(config: Config, opts: { signal: AbortSignal }): Promise<RestartOutcome>;
+}

@@ -1,0 +1,7 @@
+/**
+ * The bot token scopes Switchboard needs, each with the reason; `manifest.yml` must ask for
+ * exactly these (a test checks), so a workspace admin approves nothing the bot does not use.
+ */
+export const BOT_SCOPES: Record<string, string> = {
+  commands: 'receive /ops',
+};
