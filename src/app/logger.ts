@@ -3,7 +3,7 @@ import type { Logger as SlackLogger, LogLevel as SlackLogLevel } from '@slack/bo
 
 // Slack tokens (xoxb-, xapp-, xoxp-, …) and `user:password@` in URLs never reach a log line.
 const SLACK_TOKEN = /\bx(?:ox[abpesr]|app)-[A-Za-z0-9-]+/g;
-const URL_PASSWORD = /(\b[a-z][a-z0-9+.-]*:\/\/[^\s:/@]+:)[^\s@/]+@/gi;
+const URL_PASSWORD = /(\b[a-z][a-z0-9+.-]*:\/\/[^\s:/@]*:)[^\s@/]+@/gi;
 
 export function scrubText(text: string): string {
   return text.replace(SLACK_TOKEN, (token) => `${token.slice(0, 5)}[REDACTED]`).replace(URL_PASSWORD, '$1***@');

@@ -79,6 +79,7 @@ export const PG_URL_PARAMS = {
   sslkey: 'PGSSLKEY',
   connect_timeout: 'PGCONNECT_TIMEOUT',
   host: 'PGHOST',
+  user: 'PGUSER',
 } as const;
 
 /** Why a postgres:// URL cannot drive pg_dump, or undefined. Never echoes the URL: it may hold a password. */
@@ -116,6 +117,13 @@ const RedisUrl = z.string().refine(
   { message: 'must be a valid redis:// or rediss:// URL' },
 );
 
+// Checked here rather than in the key schema so the message names the bad variable.
+const EnvVars = z.record(z.string(), z.string()).superRefine((env, ctx) => {
+  for (const name of Object.keys(env)) {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) ctx.addIssue({ code: 'custom', message: `"${name}" is not a valid environment variable name`, path: [name] });
+  }
+});
+
 const Folder = z
   .string()
   .refine((path) => isAbsolute(path) && !path.includes('\0'), { message: 'must be an absolute path such as /var/backups/brownie' });
@@ -151,7 +159,7 @@ const CommandBackupSchema = strict({
   kind: z.literal('command'),
   argv: z.array(z.string().min(1, 'must not be empty')).min(1, 'give at least the program, e.g. [./scripts/backup.sh]'),
   cwd: Folder.optional(),
-  env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'not a valid environment variable name'), z.string()).optional(),
+  env: EnvVars.optional(),
   timeout: timeout('30m'),
   schedule: Schedule.optional(),
   timezone: Timezone.optional(),

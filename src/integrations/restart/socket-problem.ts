@@ -34,7 +34,9 @@ export function errorCode(error: unknown): string | undefined {
 export function describeSocketProblem(error: unknown): string {
   const code = errorCode(error);
   if (code) return BY_CODE[code] ?? code;
-  const message = error instanceof Error ? error.message : String(error);
+  // fetch says only "fetch failed"; its cause says what happened.
+  const inner = error instanceof Error && error.message === 'fetch failed' && error.cause instanceof Error ? error.cause : error;
+  const message = inner instanceof Error ? inner.message || inner.name : String(inner);
   return `failed: ${excerpt(message, 200)}`;
 }
 
