@@ -5,7 +5,7 @@ import type { Catalog } from '../config/catalog-schema.js';
 import { slackMode, type Env } from '../config/env.js';
 import { allActions } from '../commands/actions/index.js';
 import type { ActionDeps } from '../commands/action.js';
-import { allowEveryone, type Authorizer } from '../commands/authorize.js';
+import { createCatalogAuthorizer, type Authorizer } from '../commands/authorize.js';
 import { createDispatcher, type Dispatcher } from '../commands/dispatch.js';
 import { createRegistry, type Registry } from '../commands/registry.js';
 import { createHealthChecker } from '../integrations/health/index.js';
@@ -14,6 +14,9 @@ import { isMigrated, migrate, readMigrations } from '../store/migrate.js';
 import { openDb } from '../store/open-store.js';
 import { createRunsRepository } from '../store/runs-repository.js';
 import { createHttpServer, sendJson, type Route } from './http-server.js';
+import { createSlackUsergroupDirectory } from '../integrations/slack/usergroup-directory.js';
+import { createConfirmationsRepository } from '../store/confirmations-repository.js';
+import { registerActionButtons } from './listeners/action-buttons.js';
 import { registerOpsCommand } from './listeners/ops-command.js';
 import { createMetrics } from './metrics.js';
 import { createSlackConnection, type SlackConnection } from './slack-connection.js';
@@ -54,22 +57,28 @@ export async function startSwitchboard(options: SwitchboardOptions): Promise<Swi
 
     const metrics = createMetrics();
     const registry = createRegistry(allActions);
+    const mode = slackMode(env);
+    const slack = mode.kind === 'offline' ? undefined : createSlackConnection(mode, logger);
+    const usergroups = slack ? createSlackUsergroupDirectory(slack.app.client) : undefined;
+    if (Object.keys(catalog.roles).length === 0) logger.warn('the catalog has no roles: everyone in the workspace may run every action');
     const deps: ActionDeps = { catalog, health: createHealthChecker(), ...options.deps };
     const dispatcher = createDispatcher({
       registry,
       deps,
       runs: createRunsRepository(db),
-      authorize: options.authorize ?? allowEveryone,
+      authorize: options.authorize ?? createCatalogAuthorizer(catalog, usergroups),
       logger,
       newId: randomUUID,
       newRef: () => randomBytes(4).toString('hex'),
       onRunEnd: (action, status) => metrics.runs.inc({ action: action.id, status }),
     });
 
-    const mode = slackMode(env);
-    const slack = mode.kind === 'offline' ? undefined : createSlackConnection(mode, logger);
-    if (slack) registerOpsCommand(slack.app, { registry, catalog, dispatcher, logger });
-    else logger.warn(SLACK_SETUP_HINT);
+    if (slack) {
+      registerOpsCommand(slack.app, { registry, catalog, actionDeps: deps, dispatcher, confirmations: createConfirmationsRepository(db), logger });
+      registerActionButtons(slack.app, { registry, dispatcher, logger });
+    } else {
+      logger.warn(SLACK_SETUP_HINT);
+    }
 
     const routes: Route[] = [
       { method: 'GET', path: '/healthz', handler: (_req, res) => sendJson(res, 200, { status: 'alive' }) },

@@ -25,6 +25,8 @@ export interface RunContext<Input> {
   /** Aborted at the action's timeout or at shutdown; pass it to every I/O call. */
   signal: AbortSignal;
   ref: string;
+  /** Reports how a long run is going, e.g. "dumping (1m 20s)"; shown in Slack by the caller. */
+  progress: (text: string) => void;
 }
 
 export interface ActionOutcome {
@@ -59,6 +61,10 @@ export interface ActionDefinition<Schema extends z.ZodType = z.ZodType> {
   permission: PermissionName;
   input: Schema;
   timeoutMs: number;
+  /** Default minimum time between two successful runs on one target; the catalog may override it. */
+  cooldownMs?: number;
+  /** One sentence for the confirmation prompt of a destructive action: exactly what will happen. */
+  confirmText?: (input: z.output<Schema>, deps: ActionDeps) => string;
   /** What the run acts on (a service id), for the audit record and, later, locking. */
   target: (input: z.output<Schema>) => string | undefined;
   slash?: SlashBinding;

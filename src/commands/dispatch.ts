@@ -3,6 +3,7 @@ import { formatDuration } from '../config/duration.js';
 import type { RunOrigin, RunsRepository, RunStatus } from '../store/runs-repository.js';
 import type { ActionDeps, Actor, AnyAction } from './action.js';
 import type { Authorizer } from './authorize.js';
+import { isIntegrationError } from '../integrations/integration-error.js';
 import { isUserError, UserError } from './errors.js';
 import type { Registry } from './registry.js';
 import { textReply, type Reply } from './reply.js';
@@ -12,10 +13,17 @@ export interface DispatchRequest {
   input: unknown;
   actor: Actor;
   origin: RunOrigin;
+  /** The person confirmed this destructive run (a confirm dialog or a used /ops confirmation). */
+  confirmed?: boolean;
+  /** Only validate and authorize (recording a refusal): used before asking for a confirmation. */
+  preflight?: boolean;
+  /** Shows how a long run is going (phase, elapsed time); the caller decides where. */
+  progress?: (text: string) => void;
 }
 
 export interface DispatchResult {
-  status: RunStatus | 'invalid';
+  /** `allowed` answers a preflight that passed; nothing ran. */
+  status: RunStatus | 'invalid' | 'allowed';
   ref: string;
   reply: Reply;
 }
@@ -38,6 +46,17 @@ export interface DispatcherOptions {
   onRunEnd?: (action: AnyAction, status: RunStatus, durationMs: number) => void;
 }
 
+// A 'running' row outlives its action's timeout by this much before another run may take over.
+const ABANDON_GRACE_MS = 60_000;
+
+/** Slack renders this in each reader's own time zone; the fallback is UTC. */
+const slackTime = (at: Date) => `<!date^${Math.floor(at.getTime() / 1000)}^at {time} on {date_short}|at ${at.toISOString().slice(11, 16)} UTC>`;
+
+function cooldownFor(deps: ActionDeps, action: AnyAction, target: string | undefined): number {
+  const service = target && Object.hasOwn(deps.catalog.services, target) ? deps.catalog.services[target] : undefined;
+  return service?.cooldowns?.[action.id] ?? action.cooldownMs ?? 0;
+}
+
 const unexpected = (ref: string): Reply => textReply(`Something went wrong (ref \`${ref}\`). The details are in Switchboard's log under that ref.`);
 
 /**
@@ -50,6 +69,14 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   const inFlight = new Map<string, AbortController>();
   const pending = new Set<Promise<unknown>>();
 
+  async function permissionError(action: AnyAction, input: unknown, request: DispatchRequest): Promise<UserError | undefined> {
+    const decision = await authorize(request.actor, action, input);
+    if (decision.allowed) return undefined;
+    const target = action.target(input);
+    const roles = decision.roles.length ? ` (a role such as ${decision.roles.map((r) => `\`${r}\``).join(', ')})` : '';
+    return new UserError('PERMISSION_DENIED', { action: action.title.toLowerCase(), permission: decision.missing, target: target ? ` \`${target}\`` : '', roles });
+  }
+
   async function runAction(action: AnyAction, input: unknown, request: DispatchRequest, ref: string): Promise<DispatchResult> {
     const id = options.newId();
     const target = action.target(input);
@@ -57,20 +84,40 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     const record = { id, ref, actionId: action.id, target, input, actorId: request.actor.id, actorName: request.actor.name, origin: request.origin, startedAt };
     const log = logger.child({ ref, action: action.id, target, actor: request.actor.id, origin: request.origin });
 
-    const decision = await authorize(request.actor, action, input);
-    if (!decision.allowed) {
-      const error = new UserError('PERMISSION_DENIED', {
-        action: action.title.toLowerCase(),
-        permission: decision.missing,
-        target: target ? ` \`${target}\`` : '',
-      });
+    const refuse = async (error: UserError, logMessage: string): Promise<DispatchResult> => {
       await runs.refuse(record, error.code, error.message);
-      log.info({ missing: decision.missing }, 'run refused: missing permission');
+      log.info({ code: error.code }, logMessage);
       options.onRunEnd?.(action, 'refused', 0);
       return { status: 'refused', ref, reply: textReply(error.message) };
+    };
+    const what = { action: action.title, target: target ? ` of \`${target}\`` : '' };
+
+    const denied = await permissionError(action, input, request);
+    if (denied) return refuse(denied, 'run refused: missing permission');
+    if (request.preflight) return { status: 'allowed', ref, reply: textReply('') };
+    // Buttons carry a Slack confirm dialog and /ops asks first; this is the check at execution.
+    if (action.risk === 'destructive' && request.actor.kind === 'user' && !request.confirmed) {
+      return refuse(new UserError('CONFIRMATION_REQUIRED', what), 'run refused: not confirmed');
     }
 
-    await runs.start(record);
+    if (action.risk === 'read') {
+      await runs.start(record);
+    } else {
+      const blocked = await runs.startExclusive(record, {
+        deadlineAt: new Date(startedAt.getTime() + action.timeoutMs + ABANDON_GRACE_MS),
+        cooldownMs: cooldownFor(deps, action, target),
+      });
+      if (blocked?.blocked === 'running') {
+        const by = blocked.by;
+        const who = by ? `, started by ${by.actorId === 'automation' ? 'an automation' : `<@${by.actorId}>`} ${slackTime(by.startedAt)} (ref \`${by.ref}\`)` : '';
+        return refuse(new UserError('RUN_IN_PROGRESS', { ...what, who }), 'run refused: already running');
+      }
+      if (blocked?.blocked === 'cooldown') {
+        const last = `${slackTime(blocked.last.finishedAt!)} (ref \`${blocked.last.ref}\`)`;
+        return refuse(new UserError('RUN_COOLING_DOWN', { ...what, last, until: slackTime(blocked.until) }), 'run refused: cooling down');
+      }
+    }
+
     const controller = new AbortController();
     inFlight.set(id, controller);
     let timer: NodeJS.Timeout | undefined;
@@ -82,7 +129,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     let summary: string;
     let errorCode: string | undefined;
     try {
-      const outcome = await Promise.race([action.run({ input, deps, actor: request.actor, signal: controller.signal, ref }), timedOut]);
+      const outcome = await Promise.race([action.run({ input, deps, actor: request.actor, signal: controller.signal, ref, progress: request.progress ?? (() => undefined) }), timedOut]);
       if (outcome === 'timeout') {
         controller.abort(new Error('timed out'));
         const error = new UserError('ACTION_TIMED_OUT', { action: action.title, after: formatDuration(action.timeoutMs) });
@@ -101,6 +148,12 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
         reply = textReply(error.message);
         summary = error.message;
         errorCode = error.code;
+      } else if (isIntegrationError(error)) {
+        // Outside systems failing is expected news for the operator, worded for them; the cause goes to the log.
+        log.warn({ err: error.options.cause ?? error }, `${action.id} failed: ${error.message}`);
+        reply = textReply(`✗ ${action.title}${target ? ` of \`${target}\`` : ''} failed: ${error.message}${error.options.hint ? `\n${error.options.hint}` : ''}`);
+        summary = error.message;
+        errorCode = 'INTEGRATION_FAILED';
       } else {
         log.error({ err: error }, 'action failed unexpectedly');
         reply = unexpected(ref);

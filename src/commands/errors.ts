@@ -11,8 +11,15 @@ export const USER_ERRORS = {
     `There is no service \`${p.service}\` in the catalog.${p.hint} \`/ops health\` lists every service.`,
   SERVICE_HAS_NO_CHECKS: (p: { service: string }) =>
     `\`${p.service}\` has no health checks; add some under \`services.${p.service}.health\` in the catalog.`,
-  PERMISSION_DENIED: (p: { action: string; permission: string; target: string }) =>
-    `You need the \`${p.permission}\` permission to ${p.action}${p.target}. Ask an admin to add you to a role with it in the catalog (\`roles\`).`,
+  PERMISSION_DENIED: (p: { action: string; permission: string; target: string; roles: string }) =>
+    `You need the \`${p.permission}\` permission to ${p.action}${p.target}${p.roles}. Ask an admin to add you to such a role in the catalog (\`roles\`).`,
+  CONFIRMATION_REQUIRED: (p: { action: string; target: string }) =>
+    `${p.action}${p.target} is destructive and needs a confirmation; use \`/ops\` or the button, which ask for it.`,
+  CONFIRMATION_INVALID: (p: { reason: string }) => `This confirmation cannot be used: ${p.reason}. Run the command again to get a new one.`,
+  RUN_IN_PROGRESS: (p: { action: string; target: string; who: string }) =>
+    `${p.action}${p.target} is already running${p.who}. Wait for its result in this channel; it runs once at a time.`,
+  RUN_COOLING_DOWN: (p: { action: string; target: string; last: string; until: string }) =>
+    `${p.action}${p.target} last succeeded ${p.last}; it can run again ${p.until}. The cooldown is set in the catalog (\`cooldowns\`).`,
   ACTION_TIMED_OUT: (p: { action: string; after: string }) => `${p.action} did not finish within ${p.after} and was stopped.`,
 } as const;
 

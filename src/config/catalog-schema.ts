@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { HealthCheckList } from '../integrations/health/schema.js';
+import { Duration } from './duration.js';
 
 /** Catalog ids are what chat input may select; they never start with "-" and hold no shell or path syntax. */
 export const CatalogId = z
@@ -9,15 +10,20 @@ export const CatalogId = z
 const SlackUserId = z.string().regex(/^[UW][A-Z0-9]{2,}$/, 'must be a Slack user id such as U012AB3CD (profile → ⋮ → Copy member ID)');
 const SlackUsergroupId = z.string().regex(/^S[A-Z0-9]{2,}$/, 'must be a Slack user group id such as S0614TZR7');
 
+export const Permission = z.enum(['read', 'operate', 'admin'], { message: 'must be read, operate or admin' });
+const ActionId = z.string().regex(/^[a-z]+\.[a-z-]+$/, 'must be an action id such as service.restart');
+
 export const ServiceSchema = z
   .object({
     name: z.string().min(1).max(150),
     description: z.string().max(1_000).optional(),
     health: HealthCheckList.default([]),
+    /** Raise (or lower) the permission an action needs on this service. */
+    permissions: z.record(ActionId, Permission).optional(),
+    /** Minimum time between two successful runs of an action on this service. */
+    cooldowns: z.record(ActionId, Duration).optional(),
   })
   .strict();
-
-export const Permission = z.enum(['read', 'operate', 'admin']);
 
 const RoleSchema = z
   .object({

@@ -70,14 +70,63 @@ export interface NewRun {
   startedAt: Date;
 }
 
-export function createRunsRepository(db: Queryable) {
+/** Why a run could not start: another is running, or the last one finished too recently. */
+export type StartBlocked =
+  | { blocked: 'running'; by: RunRecord | undefined }
+  | { blocked: 'cooldown'; last: RunRecord; until: Date };
+
+const UNIQUE_VIOLATION = '23505';
+
+export function createRunsRepository(db: Queryable & { transaction?: <T>(fn: (tx: Queryable) => Promise<T>) => Promise<T> }) {
+  const insert = (tx: Queryable, run: NewRun, exclusive: boolean, deadlineAt: Date | null) =>
+    tx.query(
+      `INSERT INTO runs (id, ref, action_id, target, input, actor_id, actor_name, origin, status, started_at, exclusive, deadline_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'running', $9, $10, $11)`,
+      [run.id, run.ref, run.actionId, run.target ?? null, JSON.stringify(run.input ?? {}), run.actorId, run.actorName ?? null, run.origin, run.startedAt, exclusive, deadlineAt],
+    );
+
   return {
+    /** Records a run that may run alongside others of its kind (read-only actions). */
     async start(run: NewRun): Promise<void> {
-      await db.query(
-        `INSERT INTO runs (id, ref, action_id, target, input, actor_id, actor_name, origin, status, started_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'running', $9)`,
-        [run.id, run.ref, run.actionId, run.target ?? null, JSON.stringify(run.input ?? {}), run.actorId, run.actorName ?? null, run.origin, run.startedAt],
-      );
+      await insert(db, run, false, null);
+    },
+
+    /**
+     * Records an exclusive run, unless one of the same action on the same target is running or
+     * succeeded within `cooldownMs`. The unique index decides races between replicas.
+     */
+    async startExclusive(run: NewRun, options: { deadlineAt: Date; cooldownMs: number }): Promise<StartBlocked | undefined> {
+      const target = run.target ?? '';
+      const attempt = async (tx: Queryable): Promise<StartBlocked | undefined> => {
+        // A run whose process died keeps its 'running' row; past its deadline it no longer blocks.
+        await tx.query(
+          `UPDATE runs SET status = 'failed', finished_at = $3, summary = 'abandoned: Switchboard stopped during the run', error_code = 'RUN_ABANDONED'
+            WHERE action_id = $1 AND coalesce(target, '') = $2 AND status = 'running' AND exclusive AND deadline_at < $3`,
+          [run.actionId, target, run.startedAt],
+        );
+        if (options.cooldownMs > 0) {
+          const { rows } = await tx.query<RunRow>(
+            `SELECT * FROM runs WHERE action_id = $1 AND coalesce(target, '') = $2 AND status = 'succeeded' AND finished_at > $3
+              ORDER BY finished_at DESC LIMIT 1`,
+            [run.actionId, target, new Date(run.startedAt.getTime() - options.cooldownMs)],
+          );
+          const last = rows[0] ? toRecord(rows[0]) : undefined;
+          if (last?.finishedAt) return { blocked: 'cooldown', last, until: new Date(last.finishedAt.getTime() + options.cooldownMs) };
+        }
+        await insert(tx, run, true, options.deadlineAt);
+        return undefined;
+      };
+      try {
+        return db.transaction ? await db.transaction(attempt) : await attempt(db);
+      } catch (error) {
+        if ((error as { code?: string }).code !== UNIQUE_VIOLATION) throw error;
+        const { rows } = await db.query<RunRow>(
+          `SELECT * FROM runs WHERE action_id = $1 AND coalesce(target, '') = $2 AND status = 'running' AND exclusive LIMIT 1`,
+          [run.actionId, target],
+        );
+        // The other run may have finished in between; it was still running a moment ago.
+        return { blocked: 'running', by: rows[0] ? toRecord(rows[0]) : undefined };
+      }
     },
 
     /** Records a run that never started (refused), in one statement. */

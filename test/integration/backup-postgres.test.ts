@@ -330,6 +330,23 @@ describe('postgres backup', () => {
     });
   });
 
+  it('never overwrites a backup, nor the partial file of a run in progress', async () => {
+    const folder = await newFolder();
+    const now = () => new Date('2024-05-01T02:00:00Z');
+    await writeFile(join(folder, 'brownie-database-20240501T020000Z.dump.partial'), 'another run');
+    await expect(runner.run(config({ url: dbUrl(SOURCE_DB), folder }), { signal: new AbortController().signal, serviceId: SERVICE, now })).rejects.toThrow(
+      `brownie-database-20240501T020000Z.dump.partial exists in ${folder}: another run of this backup is writing it`,
+    );
+    expect(await readFile(join(folder, 'brownie-database-20240501T020000Z.dump.partial'), 'utf8')).toBe('another run');
+
+    await rm(join(folder, 'brownie-database-20240501T020000Z.dump.partial'));
+    await writeFile(join(folder, 'brownie-database-20240501T020000Z.dump'), 'earlier backup');
+    await expect(runner.run(config({ url: dbUrl(SOURCE_DB), folder }), { signal: new AbortController().signal, serviceId: SERVICE, now })).rejects.toThrow(
+      `brownie-database-20240501T020000Z.dump already exists in ${folder}; wait a second and start the backup again`,
+    );
+    expect(await readdir(folder)).toEqual(['brownie-database-20240501T020000Z.dump']);
+  });
+
   it('refuses a service id that is not a catalog id', async () => {
     const folder = await newFolder();
     await expect(runner.run(config({ url: dbUrl(SOURCE_DB), folder }), { signal: new AbortController().signal, serviceId: '../etc' })).rejects.toThrow(

@@ -102,9 +102,9 @@ describe('dispatch', () => {
   });
 
   it('records a refusal and names the missing permission', async () => {
-    const result = await dispatcher(async () => ({ allowed: false, missing: 'operate' })).dispatch({ actionId: 'test.ok', input: { service: 'api-gateway' }, actor, origin: 'button' });
+    const result = await dispatcher(async () => ({ allowed: false, missing: 'operate', roles: ['oncall'] })).dispatch({ actionId: 'test.ok', input: { service: 'api-gateway' }, actor, origin: 'button' });
     expect(result.status).toBe('refused');
-    expect(result.reply.text).toContain('You need the `operate` permission to say ok `api-gateway`');
+    expect(result.reply.text).toContain('You need the `operate` permission to say ok `api-gateway` (a role such as `oncall`)');
     expect(await statusOf(result.ref)).toBe('refused');
   });
 

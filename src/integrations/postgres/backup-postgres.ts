@@ -43,6 +43,7 @@ export async function runPostgresBackup(config: PostgresBackup, opts: BackupRunO
   const remainingMs = () => Math.max(1, started + config.timeout - Date.now());
   const progress = startProgress(opts.onProgress, tools.progressEveryMs, started);
   let phase: BackupProgress['phase'] = 'dumping';
+  let ownsPartial = false;
   const enter = (next: BackupProgress['phase']) => {
     phase = next;
     progress.phase(next);
@@ -52,7 +53,14 @@ export async function runPostgresBackup(config: PostgresBackup, opts: BackupRunO
     await prepareFolder(config.folder);
     if (await exists(file)) throw new IntegrationError(`${fileName} already exists in ${config.folder}; wait a second and start the backup again`);
     // pg_dump keeps the mode of a file it overwrites: create it private first, a dump holds every row.
-    await writeFile(partial, '', { mode: 0o600 });
+    // "wx" also stops a second run of the same backup in the same second from sharing the file.
+    try {
+      await writeFile(partial, '', { mode: 0o600, flag: 'wx' });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'EEXIST') throw new IntegrationError(`${basename(partial)} exists in ${config.folder}: another run of this backup is writing it`, { cause: error });
+      throw error;
+    }
+    ownsPartial = true;
 
     enter('dumping');
     await withPassFile(connection.password, async (passFile) => {
@@ -94,7 +102,7 @@ export async function runPostgresBackup(config: PostgresBackup, opts: BackupRunO
       detail: `${where} → ${fileName} (${formatBytes(bytes)}, ${formatDuration(durationMs)}, ${verification}${prunedText})${pruneProblem}`,
     };
   } catch (error) {
-    await rm(partial, { force: true }).catch(() => undefined);
+    if (ownsPartial) await rm(partial, { force: true }).catch(() => undefined);
     if (deadline.aborted) {
       throw new IntegrationError(`Backup of ${where} timed out after ${formatDuration(config.timeout)} while ${phase}; the partial file was removed`, {
         cause: error,

@@ -32,11 +32,22 @@ export async function withPostgres<T>(url: string, session: PostgresSession, wor
   // After connect, pg reports a dropped connection as an 'error' event; unhandled, it would crash the bot.
   client.on('error', () => {});
   const signal = session.signal;
-  // end() also destroys a socket that is still connecting or waiting for a result.
-  const unsubscribe = signal ? onAbort(signal, () => void client.end().catch(() => {})) : () => {};
+  // The abort ends the wait at once; end() then destroys a socket that is still connecting or
+  // waiting for a result, and whatever pg rejects with afterwards has nobody left to tell.
+  let cancel: (reason: unknown) => void = () => {};
+  const cancelled = new Promise<never>((_, reject) => {
+    cancel = reject;
+  });
+  const unsubscribe = signal
+    ? onAbort(signal, () => {
+        cancel(signal.reason);
+        void client.end().catch(() => {});
+      })
+    : () => {};
+  const running = client.connect().then(() => work(client));
+  running.catch(() => {});
   try {
-    await client.connect();
-    return await work(client);
+    return await Promise.race([running, cancelled]);
   } catch (error) {
     if (error instanceof IntegrationError) throw error;
     if (signal?.aborted) throw new IntegrationError(`${session.what} on PostgreSQL at ${postgresTarget(url)} was cancelled before it finished.`, { cause: error });

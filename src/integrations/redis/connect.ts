@@ -32,6 +32,9 @@ export async function withRedis<T>(url: string, session: RedisSession, work: (cl
     enableOfflineQueue: false,
     // A server still loading its dataset should answer with LOADING, which we report, not stall.
     enableReadyCheck: false,
+    // CLIENT SETINFO would be one more round trip before the first command, and one more timeout
+    // to wait through on a server that accepts connections but never answers.
+    disableClientInfo: true,
   });
   // ioredis emits 'error' besides rejecting; unhandled, it would crash the bot. The emitted error
   // also carries the socket code (ECONNREFUSED) that the rejection often lacks.
@@ -40,10 +43,22 @@ export async function withRedis<T>(url: string, session: RedisSession, work: (cl
     socketError = error;
   });
   const signal = session.signal;
-  const unsubscribe = signal ? onAbort(signal, () => client.disconnect()) : () => {};
+  // ioredis settles pending commands only once the socket has closed, which a stuck server can
+  // delay by seconds; the abort therefore ends the wait at once and the socket closes behind it.
+  let cancel: (reason: unknown) => void = () => {};
+  const cancelled = new Promise<never>((_, reject) => {
+    cancel = reject;
+  });
+  const unsubscribe = signal
+    ? onAbort(signal, () => {
+        cancel(signal.reason);
+        client.disconnect();
+      })
+    : () => {};
+  const running = client.connect().then(() => work(client));
+  running.catch(() => {});
   try {
-    await client.connect();
-    return await work(client);
+    return await Promise.race([running, cancelled]);
   } catch (error) {
     if (error instanceof IntegrationError) throw error;
     if (signal?.aborted) throw new IntegrationError(`${session.what} on Redis at ${target} was cancelled before it finished.`, { cause: error });

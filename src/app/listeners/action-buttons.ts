@@ -1,0 +1,47 @@
+import type { App, BlockAction, ButtonAction } from '@slack/bolt';
+import type { Logger } from 'pino';
+import { actionFromActionId, decodeButtonValue } from '../../commands/button-value.js';
+import type { Dispatcher } from '../../commands/dispatch.js';
+import type { Registry } from '../../commands/registry.js';
+import { respondSafely } from './respond.js';
+import { createThreadProgress } from './thread-progress.js';
+
+const TAMPERED =
+  'This button is not one Switchboard made, or it is from a version that no longer exists. Use `/ops help` to run the action.';
+
+/**
+ * Runbook buttons (`act:<action id>`): the value names catalog ids only; destructive ones
+ * carry a Slack confirm dialog, so a click on them is a confirmation. The result goes into
+ * the thread of the message that holds the button.
+ */
+export function registerActionButtons(app: App, deps: { registry: Registry; dispatcher: Dispatcher; logger: Logger }): void {
+  app.action<BlockAction<ButtonAction>>(/^act:/, async ({ ack, body, action, client, respond }) => {
+    await ack();
+    const actionId = actionFromActionId(action.action_id);
+    const value = decodeButtonValue(action.value);
+    const definition = actionId ? deps.registry.get(actionId) : undefined;
+    if (!definition || !value) {
+      deps.logger.warn({ actionId: action.action_id, user: body.user.id }, 'refused a button with an unknown action or a malformed value');
+      await respondSafely(respond, { response_type: 'ephemeral', replace_original: false, text: TAMPERED }, deps.logger);
+      return;
+    }
+    const channel = body.channel?.id;
+    const threadTs = body.message?.thread_ts ?? body.message?.ts;
+    const thread = channel && threadTs ? createThreadProgress(client, channel, threadTs, deps.logger) : undefined;
+    const result = await deps.dispatcher.dispatch({
+      actionId: definition.id,
+      input: value.in,
+      actor: { id: body.user.id, name: body.user.name, kind: 'user' },
+      origin: 'button',
+      confirmed: definition.risk === 'destructive',
+      ...(thread ? { progress: thread.progress } : {}),
+    });
+    const who = `<@${body.user.id}>: `;
+    if (result.status === 'refused' || result.status === 'invalid' || !thread) {
+      // Refusals are for the person who clicked, not the channel.
+      await respondSafely(respond, { response_type: 'ephemeral', replace_original: false, text: result.reply.text }, deps.logger, result.ref);
+      return;
+    }
+    await thread.finish({ ...result.reply, text: who + result.reply.text });
+  });
+}
