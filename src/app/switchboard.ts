@@ -8,7 +8,13 @@ import type { ActionDeps } from '../commands/action.js';
 import { createCatalogAuthorizer, type Authorizer } from '../commands/authorize.js';
 import { createDispatcher, type Dispatcher } from '../commands/dispatch.js';
 import { createRegistry, type Registry } from '../commands/registry.js';
+import { createBackupRunner } from '../integrations/backup/create-backup-runner.js';
+import { registerBackupMetrics } from '../integrations/backup/metrics.js';
 import { createHealthChecker } from '../integrations/health/index.js';
+import { connections, killLongQueries, longQueries } from '../integrations/postgres/diagnostics.js';
+import { createRedisCircuitBreakers, redisBgsave, redisMemory } from '../integrations/redis/index.js';
+import { createRestarter } from '../integrations/restart/index.js';
+import { createBackupsRepository } from '../store/backups-repository.js';
 import type { Db } from '../store/db.js';
 import { isMigrated, migrate, readMigrations } from '../store/migrate.js';
 import { openDb } from '../store/open-store.js';
@@ -61,7 +67,21 @@ export async function startSwitchboard(options: SwitchboardOptions): Promise<Swi
     const slack = mode.kind === 'offline' ? undefined : createSlackConnection(mode, logger);
     const usergroups = slack ? createSlackUsergroupDirectory(slack.app.client) : undefined;
     if (Object.keys(catalog.roles).length === 0) logger.warn('the catalog has no roles: everyone in the workspace may run every action');
-    const deps: ActionDeps = { catalog, health: createHealthChecker(), ...options.deps };
+    const backups = createBackupsRepository(db);
+    registerBackupMetrics(metrics.registry, () => backups.latestPerTarget());
+    const deps: ActionDeps = {
+      catalog,
+      health: createHealthChecker(),
+      restarter: createRestarter(),
+      circuitBreakers: createRedisCircuitBreakers(),
+      backupRunner: createBackupRunner(),
+      backups,
+      redis: { bgsave: redisBgsave, memory: redisMemory },
+      postgres: { connections, longQueries, killLongQueries },
+      now: () => new Date(),
+      newId: randomUUID,
+      ...options.deps,
+    };
     const dispatcher = createDispatcher({
       registry,
       deps,

@@ -1,6 +1,12 @@
 import type { z } from 'zod';
 import type { Catalog, PermissionName } from '../config/catalog-schema.js';
+import type { BackupRunner } from '../integrations/backup/types.js';
 import type { HealthChecker } from '../integrations/health/index.js';
+import type { ConnectionsSummary, KillOutcome, LongQuery } from '../integrations/postgres/diagnostics.js';
+import type { PostgresTarget } from '../integrations/postgres/schema.js';
+import type { CircuitBreakers, RedisBgsaveOptions, RedisBgsaveResult, RedisMemorySummary } from '../integrations/redis/index.js';
+import type { Restarter } from '../integrations/restart/index.js';
+import type { BackupsRepository } from '../store/backups-repository.js';
 import type { Reply } from './reply.js';
 
 export type Risk = 'read' | 'change' | 'destructive';
@@ -16,6 +22,21 @@ export interface Actor {
 export interface ActionDeps {
   catalog: Catalog;
   health: HealthChecker;
+  restarter: Restarter;
+  circuitBreakers: CircuitBreakers;
+  backupRunner: BackupRunner;
+  backups: BackupsRepository;
+  redis: {
+    bgsave(url: string, options: RedisBgsaveOptions): Promise<RedisBgsaveResult>;
+    memory(url: string, options: { signal?: AbortSignal }): Promise<RedisMemorySummary>;
+  };
+  postgres: {
+    connections(target: PostgresTarget, options: { signal?: AbortSignal }): Promise<ConnectionsSummary>;
+    longQueries(target: PostgresTarget, options: { olderThanMs?: number; signal?: AbortSignal }): Promise<LongQuery[]>;
+    killLongQueries(target: PostgresTarget, options: { olderThanMs?: number; signal?: AbortSignal }): Promise<KillOutcome>;
+  };
+  now: () => Date;
+  newId: () => string;
 }
 
 export interface RunContext<Input> {
@@ -60,7 +81,8 @@ export interface ActionDefinition<Schema extends z.ZodType = z.ZodType> {
   risk: Risk;
   permission: PermissionName;
   input: Schema;
-  timeoutMs: number;
+  /** Bound on the whole run; a function when it depends on the service's own timeouts. */
+  timeoutMs: number | ((input: z.output<Schema>, deps: ActionDeps) => number);
   /** Default minimum time between two successful runs on one target; the catalog may override it. */
   cooldownMs?: number;
   /** One sentence for the confirmation prompt of a destructive action: exactly what will happen. */

@@ -91,6 +91,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       return { status: 'refused', ref, reply: textReply(error.message) };
     };
     const what = { action: action.title, target: target ? ` of \`${target}\`` : '' };
+    const timeoutMs = typeof action.timeoutMs === 'number' ? action.timeoutMs : action.timeoutMs(input, deps);
 
     const denied = await permissionError(action, input, request);
     if (denied) return refuse(denied, 'run refused: missing permission');
@@ -104,7 +105,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       await runs.start(record);
     } else {
       const blocked = await runs.startExclusive(record, {
-        deadlineAt: new Date(startedAt.getTime() + action.timeoutMs + ABANDON_GRACE_MS),
+        deadlineAt: new Date(startedAt.getTime() + timeoutMs + ABANDON_GRACE_MS),
         cooldownMs: cooldownFor(deps, action, target),
       });
       if (blocked?.blocked === 'running') {
@@ -122,7 +123,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     inFlight.set(id, controller);
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<'timeout'>((resolve) => {
-      timer = setTimeout(() => resolve('timeout'), action.timeoutMs);
+      timer = setTimeout(() => resolve('timeout'), timeoutMs);
     });
     let status: Exclude<RunStatus, 'running' | 'refused'>;
     let reply: Reply;
@@ -132,7 +133,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       const outcome = await Promise.race([action.run({ input, deps, actor: request.actor, signal: controller.signal, ref, progress: request.progress ?? (() => undefined) }), timedOut]);
       if (outcome === 'timeout') {
         controller.abort(new Error('timed out'));
-        const error = new UserError('ACTION_TIMED_OUT', { action: action.title, after: formatDuration(action.timeoutMs) });
+        const error = new UserError('ACTION_TIMED_OUT', { action: action.title, after: formatDuration(timeoutMs) });
         status = 'timed_out';
         reply = textReply(error.message);
         summary = error.message;

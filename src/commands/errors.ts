@@ -11,6 +11,12 @@ export const USER_ERRORS = {
     `There is no service \`${p.service}\` in the catalog.${p.hint} \`/ops health\` lists every service.`,
   SERVICE_HAS_NO_CHECKS: (p: { service: string }) =>
     `\`${p.service}\` has no health checks; add some under \`services.${p.service}.health\` in the catalog.`,
+  NOT_CONFIGURED: (p: { service: string; what: string; key: string }) =>
+    `\`${p.service}\` has no ${p.what}; add \`${p.key}:\` under \`services.${p.service}\` in the catalog.`,
+  TARGET_NOT_FOUND: (p: { service: string; what: string; name: string; known: string }) =>
+    `\`${p.service}\` has no ${p.what} \`${p.name}\`; it has ${p.known}.`,
+  TARGET_AMBIGUOUS: (p: { service: string; what: string; known: string; usage: string }) =>
+    `\`${p.service}\` has several ${p.what}s (${p.known}); name one: \`/ops ${p.usage}\`.`,
   PERMISSION_DENIED: (p: { action: string; permission: string; target: string; roles: string }) =>
     `You need the \`${p.permission}\` permission to ${p.action}${p.target}${p.roles}. Ask an admin to add you to such a role in the catalog (\`roles\`).`,
   CONFIRMATION_REQUIRED: (p: { action: string; target: string }) =>

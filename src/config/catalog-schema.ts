@@ -1,5 +1,9 @@
 import { z } from 'zod';
+import { BackupList } from '../integrations/backup/schema.js';
 import { HealthCheckList } from '../integrations/health/schema.js';
+import { PostgresTargetConfig } from '../integrations/postgres/schema.js';
+import { CircuitBreakerList } from '../integrations/redis/circuit-breaker-schema.js';
+import { RestartConfig } from '../integrations/restart/schema.js';
 import { Duration } from './duration.js';
 
 /** Catalog ids are what chat input may select; they never start with "-" and hold no shell or path syntax. */
@@ -10,6 +14,14 @@ export const CatalogId = z
 const SlackUserId = z.string().regex(/^[UW][A-Z0-9]{2,}$/, 'must be a Slack user id such as U012AB3CD (profile → ⋮ → Copy member ID)');
 const SlackUsergroupId = z.string().regex(/^S[A-Z0-9]{2,}$/, 'must be a Slack user group id such as S0614TZR7');
 
+const RedisTargetConfig = z
+  .object({
+    url: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL'),
+    warnPercent: z.number().min(1).max(100).default(80),
+    critPercent: z.number().min(1).max(100).default(90),
+  })
+  .strict();
+
 export const Permission = z.enum(['read', 'operate', 'admin'], { message: 'must be read, operate or admin' });
 const ActionId = z.string().regex(/^[a-z]+\.[a-z-]+$/, 'must be an action id such as service.restart');
 
@@ -18,6 +30,13 @@ export const ServiceSchema = z
     name: z.string().min(1).max(150),
     description: z.string().max(1_000).optional(),
     health: HealthCheckList.default([]),
+    restart: RestartConfig.optional(),
+    circuitBreakers: CircuitBreakerList.optional(),
+    backups: BackupList.optional(),
+    /** The PostgreSQL server of this service, for connection and long-query diagnostics. */
+    postgres: PostgresTargetConfig.optional(),
+    /** The Redis of this service, for memory diagnostics. */
+    redis: RedisTargetConfig.optional(),
     /** Raise (or lower) the permission an action needs on this service. */
     permissions: z.record(ActionId, Permission).optional(),
     /** Minimum time between two successful runs of an action on this service. */

@@ -44,13 +44,21 @@ async function startSleeper(url: string, applicationName: string): Promise<Sleep
   const running = client.query('SELECT pg_sleep(30)');
   running.catch(() => {});
   // Wait until the server shows it running, so ages are measured from a known start.
-  await expect.poll(async () => (await admin.query("SELECT state FROM pg_stat_activity WHERE pid = $1", [rows[0]!.pid])).rows[0]?.state, { timeout: 5_000, interval: 20 }).toBe('active');
+  await waitFor(async () => (await admin.query('SELECT state FROM pg_stat_activity WHERE pid = $1', [rows[0]!.pid])).rows[0]?.state === 'active');
   const sleeper = { client, pid: rows[0]!.pid, running };
   sleepers.push(sleeper);
   return sleeper;
 }
 
 const isAlive = async (pid: number) => (await admin.query('SELECT 1 FROM pg_stat_activity WHERE pid = $1', [pid])).rowCount === 1;
+/** Like expect.poll, usable in hooks too. */
+async function waitFor(check: () => Promise<boolean>, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs}ms`);
+    await sleep(20);
+  }
+}
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 beforeAll(async () => {
@@ -66,7 +74,7 @@ afterAll(async () => {
   await Promise.all(sleepers.map((sleeper) => sleeper.client.end().catch(() => {})));
   await admin.query(`DROP DATABASE IF EXISTS ${OTHER_DB} WITH (FORCE)`);
   // The killer's and victim's backends must be gone before their roles can be dropped.
-  await expect.poll(async () => (await admin.query('SELECT 1 FROM pg_stat_activity WHERE usename IN ($1, $2)', [VICTIM, KILLER])).rowCount, { timeout: 5_000 }).toBe(0);
+  await waitFor(async () => (await admin.query('SELECT 1 FROM pg_stat_activity WHERE usename IN ($1, $2)', [VICTIM, KILLER])).rowCount === 0);
   await admin.query(`DROP ROLE IF EXISTS ${VICTIM}`);
   await admin.query(`DROP ROLE IF EXISTS ${KILLER}`);
   await admin.end();
@@ -130,11 +138,11 @@ describe('long queries', () => {
 
 describe('terminating without the privilege', () => {
   it('reports per backend that the role needs pg_signal_backend, or superuser for a superuser', async () => {
-    const victim = await startSleeper(withUser(VICTIM), app('victim'));
-    const superuserQuery = await startSleeper(TEST_DATABASE_URL, app('superuser'));
+    const victim = await startSleeper(withUser(VICTIM), app('priv-victim'));
+    const superuserQuery = await startSleeper(TEST_DATABASE_URL, app('priv-superuser'));
     await sleep(1_200);
     const asKiller = PostgresTargetConfig.parse({ url: withUser(KILLER), longQueryThreshold: '1s' });
-    const outcome = await killLongQueries(asKiller, { applicationLike: OURS });
+    const outcome = await killLongQueries(asKiller, { applicationLike: `switchboard-test-priv-%-${RUN}` });
     expect(outcome.terminated).toEqual([]);
     expect(outcome.failed).toEqual(
       expect.arrayContaining([

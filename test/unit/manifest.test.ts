@@ -20,7 +20,7 @@ describe('manifest.yml, registry and help agree', () => {
   });
 
   it('names every verb of the registry in the usage hint, and no other', () => {
-    const hinted = (manifest.features.slash_commands[0].usage_hint as string).split('|').map((part) => part.trim().split(' ')[0]);
+    const hinted = (manifest.features.slash_commands[0].usage_hint as string).split(' | ').map((part) => part.trim().split(' ')[0]);
     expect(hinted.filter((v) => v !== 'help').sort()).toEqual([...verbs].sort());
   });
 

@@ -1,26 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { z } from 'zod';
-import { defineAction } from '../../src/commands/action.js';
 import { allActions } from '../../src/commands/actions/index.js';
 import { createRegistry } from '../../src/commands/registry.js';
 import { resolveOpsCommand } from '../../src/commands/resolve-ops-command.js';
 import { testCatalog } from '../fixtures/catalog.js';
 
-const noop = async () => ({ ok: true, summary: '', reply: { text: '' } });
-const circuitReset = defineAction({
-  id: 'circuit.reset',
-  title: 'Reset circuit breaker',
-  description: 'reset a circuit breaker',
-  risk: 'destructive',
-  permission: 'operate',
-  input: z.object({ service: z.string(), breaker: z.string().optional() }),
-  timeoutMs: 1000,
-  target: (i) => i.service,
-  slash: { verb: 'circuit reset', args: [{ name: 'service', kind: 'service' }, { name: 'breaker', optional: true }], flags: { 'dry-run': 'only show' } },
-  run: noop,
-});
-const circuitStatus = defineAction({ ...circuitReset, id: 'circuit.status', risk: 'read', slash: { verb: 'circuit status', args: [{ name: 'service', kind: 'service' }] } } as never);
-const registry = createRegistry([...allActions, circuitReset, circuitStatus]);
+const registry = createRegistry(allActions);
 const catalog = testCatalog();
 const resolve = (text: string) => resolveOpsCommand(text, registry, catalog);
 const replyText = (text: string) => {
@@ -41,8 +25,10 @@ describe('resolveOpsCommand', () => {
   });
 
   it('matches two-word verbs and maps flags to camelCase input keys', () => {
-    const r = resolve('circuit reset api-gateway upstream --dry-run');
-    expect(r).toMatchObject({ kind: 'dispatch', input: { service: 'api-gateway', breaker: 'upstream', dryRun: true } });
+    const r = resolve('circuit reset api-gateway upstream');
+    expect(r).toMatchObject({ kind: 'dispatch', input: { service: 'api-gateway', breaker: 'upstream' } });
+    if (r.kind === 'dispatch') expect(r.action.id).toBe('circuit.reset');
+    expect(resolve('db long-queries api-gateway --older-than 5m')).toMatchObject({ kind: 'dispatch', input: { service: 'api-gateway', olderThan: '5m' } });
   });
 
   it('lists the sub-commands of a verb family', () => {
@@ -73,7 +59,8 @@ describe('resolveOpsCommand', () => {
 
   it('answers help, help for a verb, and help for an unknown verb', () => {
     expect(replyText('')).toContain('/ops health [service]');
-    expect(replyText('help')).toContain('/ops circuit reset <service> [breaker] [--dry-run …]');
+    expect(replyText('help')).toContain('/ops circuit reset <service> [breaker]');
+    expect(replyText('help')).toContain('/ops db long-queries <service> [--older-than …]');
     expect(replyText('help circuit reset')).toContain('Needs the `operate` permission (destructive: asks to confirm)');
     expect(replyText('help health')).toContain('/ops health api-gateway');
     expect(replyText('help frobnicate')).toContain('not an /ops command');

@@ -54,7 +54,10 @@ export async function withPostgres<T>(url: string, session: PostgresSession, wor
     throw new IntegrationError(`${session.what} failed: ${describePostgresError(error, url)}`, { cause: error });
   } finally {
     unsubscribe();
-    await client.end().catch(() => {});
+    // After an abort, a server that never answers may never acknowledge the goodbye either; the
+    // caller is not kept waiting for it, and pg's connect timeout still destroys the socket.
+    const ending = client.end().catch(() => {});
+    if (!signal?.aborted) await ending;
   }
 }
 

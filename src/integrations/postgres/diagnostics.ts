@@ -100,7 +100,7 @@ interface LongQueryRow {
   duration_ms: number;
 }
 
-/** Connection counts on the whole server, by state and by application. */
+/** Connection counts on the whole server, by state and by application; the count includes this diagnostic's own connection. */
 export function connections(target: PostgresTarget, options: { signal?: AbortSignal } = {}): Promise<ConnectionsSummary> {
   return withPostgres(target.url, session('Counting PostgreSQL connections', target, options.signal), async (client) => {
     const { rows } = await client.query<{ max: number; by_state: Record<string, number>; by_application: Array<{ application: string; count: number }> }>(CONNECTIONS_SQL);
@@ -112,7 +112,10 @@ export function connections(target: PostgresTarget, options: { signal?: AbortSig
   });
 }
 
-/** Active queries in the target's database running longer than the threshold, oldest first. */
+/**
+ * Active queries in the target's database running longer than the threshold, oldest first.
+ * A role without pg_read_all_stats sees the state of its own sessions only, so it finds only its own.
+ */
 export function longQueries(target: PostgresTarget, options: LongQueryOptions = {}): Promise<LongQuery[]> {
   return withPostgres(target.url, session('Listing long-running queries', target, options.signal), async (client) => {
     return (await selectLongQueries(client, target, options)).map(toLongQuery);
@@ -189,7 +192,8 @@ function isServerError(error: unknown): error is ServerError {
 
 function terminateFailure(error: ServerError): string {
   if (error.code === '42501') {
-    if (error.detail?.includes('SUPERUSER')) return 'permission denied: only a superuser may terminate a superuser’s query';
+    // PostgreSQL ≤15 says "must be a superuser to terminate superuser process"; 16+ puts it in the detail.
+    if (/superuser/i.test(`${error.message} ${error.detail ?? ''}`)) return 'permission denied: only a superuser may terminate a superuser’s query';
     return 'permission denied: the role needs pg_signal_backend (GRANT pg_signal_backend TO <role>) to terminate other roles’ queries';
   }
   if (error.code === '57014') return 'timed out (statement_timeout) while terminating';

@@ -23,7 +23,9 @@ const OPENED_FIELDS = ['opened_at', 'open_since', 'openedat', 'last_failure_time
  * An absent key: every gateway in the seeds treats it as a fresh, closed breaker, and deleting it
  * is how the runbook resets one.
  */
-export const ABSENT_CIRCUIT: CircuitStatus = Object.freeze({ exists: false, state: 'closed', fields: {} }) as CircuitStatus;
+export function absentCircuit(): CircuitStatus {
+  return { exists: false, state: 'closed', fields: {} };
+}
 
 /** Reads state, failures and opening time from a hash's fields. */
 export function circuitStatusFromFields(fields: Record<string, string>, ttlSeconds?: number): CircuitStatus {

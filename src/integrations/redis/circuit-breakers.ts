@@ -4,7 +4,7 @@ import { IntegrationError } from '../integration-error.js';
 import { runCircuitProbe, type CircuitProbeResult } from './circuit-breaker-probe.js';
 import type { CircuitBreaker } from './circuit-breaker-schema.js';
 import {
-  ABSENT_CIRCUIT,
+  absentCircuit,
   circuitStatusFromFields,
   circuitStatusFromString,
   FAILURE_FIELDS,
@@ -66,7 +66,7 @@ async function readStatus(client: Redis, breaker: CircuitBreaker): Promise<Circu
   const replies = await (breaker.type === 'hash' ? multi.hgetall(breaker.key) : multi.get(breaker.key)).exec();
   if (!replies) throw new IntegrationError(`Reading circuit breaker \`${breaker.name}\` was interrupted (the transaction was discarded); try again.`);
   const [[, type], [, ttl], [valueError, value]] = replies as [[Error | null, string], [Error | null, number], [Error | null, unknown]];
-  if (type === 'none') return ABSENT_CIRCUIT;
+  if (type === 'none') return absentCircuit();
   if (type !== breaker.type) throw wrongType(breaker, type);
   if (valueError) throw valueError;
   const ttlSeconds = typeof ttl === 'number' && ttl >= 0 ? ttl : undefined;
