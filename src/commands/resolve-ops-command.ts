@@ -77,6 +77,12 @@ export function resolveOpsCommand(text: string, registry: Registry, catalog: Cat
     }
     input[camel(name)] = value;
   }
+  // Checked here too, so a bad argument is answered in the acknowledgement rather than after "Running…".
+  const checked = action.input.safeParse(input);
+  if (!checked.success) {
+    const problems = checked.error.issues.map((i) => `<${String(i.path[0] ?? 'input')}> ${i.message}`).join('; ');
+    return usageError(action, `${problems}.`);
+  }
   return { kind: 'dispatch', action, input, display: `/ops ${text.trim()}` };
 }
 

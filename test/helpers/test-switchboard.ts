@@ -4,7 +4,7 @@ import { parseCatalog } from '../../src/config/load-catalog.js';
 import { startSwitchboard, type Switchboard, type SwitchboardOptions } from '../../src/app/switchboard.js';
 import { startFakeSlack, type FakeSlack } from '../fakes/fake-slack.js';
 import { startResponseUrlRecorder, type ResponseUrlRecorder } from '../fakes/response-url-recorder.js';
-import { postToSlack, slashCommandBody, type SlackPostResult } from './slack-requests.js';
+import { blockActionsPayload, interactionBody, postToSlack, slashCommandBody, type SlackPostResult } from './slack-requests.js';
 import { createTempDatabase } from './temp-database.js';
 
 export const SIGNING_SECRET = 'e2e-signing-secret-0123456789abcdef';
@@ -16,6 +16,8 @@ export interface TestSwitchboard {
   responses: ResponseUrlRecorder;
   /** Sends `/ops <text>` signed exactly as Slack does; `responseId` names its response_url. */
   slash(text: string, options?: { userId?: string; responseId?: string; channelId?: string }): Promise<SlackPostResult>;
+  /** Clicks a button signed exactly as Slack sends block_actions; `responseId` names its response_url. */
+  click(button: { actionId: string; value: string; userId?: string; responseId?: string; channelId?: string; messageTs?: string }): Promise<SlackPostResult>;
   close(): Promise<void>;
 }
 
@@ -57,6 +59,17 @@ export async function startTestSwitchboard(options: {
         response_url: responses.url(opts.responseId ?? `r${++counter}`),
       });
       return postToSlack(switchboard.url, '/slack/events', body, SIGNING_SECRET);
+    },
+    click(button) {
+      const payload = blockActionsPayload({
+        actionId: button.actionId,
+        value: button.value,
+        userId: button.userId ?? 'U0OPERATOR',
+        channelId: button.channelId ?? 'C0OPS',
+        messageTs: button.messageTs ?? '1795300000.000100',
+        responseUrl: responses.url(button.responseId ?? `b${++counter}`),
+      });
+      return postToSlack(switchboard.url, '/slack/events', interactionBody(payload), SIGNING_SECRET);
     },
     async close() {
       await switchboard.stop(2_000);
