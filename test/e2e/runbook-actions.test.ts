@@ -107,6 +107,14 @@ describe('restart from /ops, with a confirmation', () => {
     expect(rows).toEqual([{ status: 'succeeded', actor_id: 'U0OPERATOR', origin: 'slash', error_code: null, target: 'brownie-metadata' }]);
   });
 
+  it('refuses a second restart within the catalog cooldown, saying until when', async () => {
+    const ack = await t.slash('restart brownie-metadata', { responseId: 'restart-cool' });
+    await t.click({ actionId: 'confirm:run', value: JSON.parse(ack.body).blocks[1].elements[0].value, responseId: 'confirm-cool' });
+    const answer = await t.responses.waitFor((r) => r.path.endsWith('/confirm-cool') && /last succeeded/.test(r.body.text ?? ''), 10_000);
+    expect(answer.body.text).toMatch(/Restart of `brownie-metadata` last succeeded <!date\^\d+\^.*\(ref `[0-9a-f]{8}`\); it can run again <!date/);
+    expect((await runsOf('service.restart')).rows.map((r) => r.error_code)).toEqual([null, 'RUN_COOLING_DOWN']);
+  });
+
   it('does not let someone else confirm, and cancel means nothing runs', async () => {
     const ack = await t.slash('restart api-gateway', { responseId: 'restart-2' });
     const confirmValue = JSON.parse(ack.body).blocks[1].elements[0].value;

@@ -26,7 +26,7 @@ export async function runCommandBackup(config: CommandBackup, opts: BackupRunOpt
     if (result.exitCode !== 0) {
       throw new IntegrationError(`Backup command ${program} exited with ${result.exitCode}:\n${clean(lastLines(result.output))}`);
     }
-    const detail = clean(lastLines(result.output, 1));
+    const detail = clean(lastLines(result.stdout, 1));
     return { durationMs: result.durationMs, verified: false, pruned: [], detail: detail === '(no output)' ? `${program} finished in ${formatDuration(result.durationMs)}` : detail };
   } catch (error) {
     if (deadline.aborted) throw new IntegrationError(`Backup command ${program} timed out after ${formatDuration(config.timeout)} and was stopped`, { cause: error, hint: 'raise `timeout` for this backup' });

@@ -14,6 +14,8 @@ export interface CommandResult {
   exitCode: number;
   /** The last part of stdout and stderr together, for the reply and the audit record. */
   output: string;
+  /** The last part of stdout alone: its last line is a script's own summary, never raced by stderr. */
+  stdout: string;
   durationMs: number;
 }
 
@@ -33,10 +35,14 @@ export function runCommand(spec: CommandSpec, options: { signal?: AbortSignal } 
       detached: true,
     });
     let output = '';
+    let stdout = '';
     const keep = (chunk: Buffer) => {
       output = (output + chunk.toString('utf8')).slice(-OUTPUT_KEEP);
     };
-    child.stdout.on('data', keep);
+    child.stdout.on('data', (chunk: Buffer) => {
+      keep(chunk);
+      stdout = (stdout + chunk.toString('utf8')).slice(-OUTPUT_KEEP);
+    });
     child.stderr.on('data', keep);
     let stoppedFor: string | undefined;
     // Kill the whole process group: a script's children must not outlive a timed-out run.
@@ -73,7 +79,7 @@ export function runCommand(spec: CommandSpec, options: { signal?: AbortSignal } 
       options.signal?.removeEventListener('abort', onAbort);
       const durationMs = Date.now() - started;
       if (stoppedFor) return reject(new IntegrationError(`${program} ${stoppedFor}`));
-      resolve({ exitCode: code ?? (signal ? 128 : 1), output: output.trim(), durationMs });
+      resolve({ exitCode: code ?? (signal ? 128 : 1), output: output.trim(), stdout: stdout.trim(), durationMs });
     });
   });
 }
