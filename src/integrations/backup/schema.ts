@@ -1,6 +1,7 @@
 import { isAbsolute } from 'node:path';
 import { z } from 'zod';
 import { Duration } from '../../config/duration.js';
+import { strictObject, uniqueNames, urlWith } from '../../config/schema-helpers.js';
 
 const MAX_TIMEOUT_MS = 24 * 3_600_000;
 
@@ -14,17 +15,6 @@ const timeout = (fallback: string) =>
     .default(fallback)
     .pipe(Duration)
     .pipe(z.number().positive('must be longer than 0').max(MAX_TIMEOUT_MS, 'must be at most 24h'));
-
-/** Rejects unknown keys and names the allowed ones, so a typo such as `foldr` is easy to fix. */
-function strict<Shape extends z.core.$ZodLooseShape>(shape: Shape) {
-  const allowed = Object.keys(shape).join(', ');
-  return z.strictObject(shape, {
-    error: (issue) =>
-      issue.code === 'unrecognized_keys'
-        ? `unknown key ${issue.keys.map((key) => `"${key}"`).join(', ')} (allowed: ${allowed})`
-        : undefined,
-  });
-}
 
 const CRON_FIELDS = [
   { name: 'minute', min: 0, max: 59 },
@@ -106,17 +96,6 @@ const PostgresUrl = z.string().superRefine((text, ctx) => {
   if (problem) ctx.addIssue({ code: 'custom', message: problem });
 });
 
-const RedisUrl = z.string().refine(
-  (text) => {
-    try {
-      return ['redis:', 'rediss:'].includes(new URL(text).protocol);
-    } catch {
-      return false;
-    }
-  },
-  { message: 'must be a valid redis:// or rediss:// URL' },
-);
-
 // Checked here rather than in the key schema so the message names the bad variable.
 const EnvVars = z.record(z.string(), z.string()).superRefine((env, ctx) => {
   for (const name of Object.keys(env)) {
@@ -128,12 +107,12 @@ const Folder = z
   .string()
   .refine((path) => isAbsolute(path) && !path.includes('\0'), { message: 'must be an absolute path such as /var/backups/brownie' });
 
-const Retention = strict({
+const Retention = strictObject({
   keep: z.number().int('must be a whole number').min(1, 'must keep at least 1 backup').optional(),
   days: z.number().positive('must be more than 0').optional(),
 }).refine((r) => r.keep !== undefined || r.days !== undefined, { message: 'give keep (newest N backups), days (backups younger than N days), or both' });
 
-const PostgresBackupSchema = strict({
+const PostgresBackupSchema = strictObject({
   name: Name,
   kind: z.literal('postgres'),
   url: PostgresUrl,
@@ -145,16 +124,16 @@ const PostgresBackupSchema = strict({
   timezone: Timezone.optional(),
 });
 
-const RedisBackupSchema = strict({
+const RedisBackupSchema = strictObject({
   name: Name,
   kind: z.literal('redis'),
-  url: RedisUrl,
+  url: urlWith(['redis:', 'rediss:'], 'redis:// or rediss://'),
   timeout: timeout('5m'),
   schedule: Schedule.optional(),
   timezone: Timezone.optional(),
 });
 
-const CommandBackupSchema = strict({
+const CommandBackupSchema = strictObject({
   name: Name,
   kind: z.literal('command'),
   argv: z.array(z.string().min(1, 'must not be empty')).min(1, 'give at least the program, e.g. [./scripts/backup.sh]'),
@@ -171,13 +150,7 @@ export const BackupConfig = z.discriminatedUnion('kind', [PostgresBackupSchema, 
 });
 
 /** The `backups:` list of a service; names must be unique because they name the files and the metrics. */
-export const BackupList = z.array(BackupConfig).superRefine((backups, ctx) => {
-  const seen = new Set<string>();
-  backups.forEach((backup, index) => {
-    if (seen.has(backup.name)) ctx.addIssue({ code: 'custom', message: `duplicate backup name "${backup.name}"`, path: [index, 'name'] });
-    seen.add(backup.name);
-  });
-});
+export const BackupList = z.array(BackupConfig).superRefine(uniqueNames('backup'));
 
 export type Backup = z.output<typeof BackupConfig>;
 export type BackupKind = Backup['kind'];

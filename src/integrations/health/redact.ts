@@ -13,14 +13,7 @@ export function redactUrlCredentials(text: string): string {
  */
 export function secretsOf(check: HealthCheck): string[] {
   const secrets: string[] = [];
-  if ('url' in check) {
-    try {
-      const password = new URL(check.url).password;
-      if (password) secrets.push(password, safeDecode(password));
-    } catch {
-      // The schema already rejected unparsable URLs; nothing to collect.
-    }
-  }
+  if ('url' in check) secrets.push(...passwordsOf(check.url));
   if (check.kind === 'http' && check.headers) secrets.push(...Object.values(check.headers));
   // Longest first, so a secret that contains another is replaced whole.
   return [...new Set(secrets.filter((secret) => secret.length > 0))].sort((a, b) => b.length - a.length);
@@ -33,10 +26,19 @@ export function redact(text: string, secrets: readonly string[]): string {
   return clean;
 }
 
-function safeDecode(text: string): string {
+/** The password of a URL, raw and decoded, longest first; none for a URL without one or an unparsable one. */
+export function passwordsOf(url: string): string[] {
   try {
-    return decodeURIComponent(text);
+    const password = new URL(url).password;
+    if (!password) return [];
+    let decoded = password;
+    try {
+      decoded = decodeURIComponent(password);
+    } catch {
+      // Keep the raw form only.
+    }
+    return [...new Set([password, decoded])].sort((a, b) => b.length - a.length);
   } catch {
-    return text;
+    return [];
   }
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { Duration } from '../../config/duration.js';
+import { strictObject, uniqueNames, urlWith } from '../../config/schema-helpers.js';
 
 const MAX_TIMEOUT_MS = 60_000;
 
@@ -14,33 +15,6 @@ const Timeout = Duration.pipe(
 const Host = z.string().trim().min(1, 'must not be empty');
 const Port = z.number().int('must be a whole number').min(1, 'must be a port between 1 and 65535').max(65_535, 'must be a port between 1 and 65535');
 
-/** Rejects unknown keys and names the allowed ones, so a typo such as `urll` is easy to fix. */
-function strict<Shape extends z.core.$ZodLooseShape>(shape: Shape) {
-  const allowed = Object.keys(shape).join(', ');
-  return z.strictObject(shape, {
-    error: (issue) =>
-      issue.code === 'unrecognized_keys'
-        ? `unknown key ${issue.keys.map((key) => `"${key}"`).join(', ')} (allowed: ${allowed})`
-        : undefined,
-  });
-}
-
-/**
- * A URL limited to the given schemes. Messages never echo the value: it may hold a password.
- */
-function urlWith(protocols: readonly string[], hint: string) {
-  return z.string().refine(
-    (text) => {
-      try {
-        return protocols.includes(new URL(text).protocol);
-      } catch {
-        return false;
-      }
-    },
-    { message: `must be a valid ${hint} URL` },
-  );
-}
-
 /** Keys are dotted paths ("a.b.*", "*" = every child); checked here so the message names the bad key. */
 const JsonExpectations = z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).superRefine((json, ctx) => {
   for (const path of Object.keys(json)) {
@@ -50,13 +24,13 @@ const JsonExpectations = z.record(z.string(), z.union([z.string(), z.number(), z
   }
 });
 
-const HttpCheck = strict({
+const HttpCheck = strictObject({
   name: Name,
   kind: z.literal('http'),
   url: urlWith(['http:', 'https:'], 'http:// or https://'),
   method: z.enum(['GET', 'HEAD']).default('GET'),
   headers: z.record(z.string().regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, 'not a valid header name'), z.string()).optional(),
-  expect: strict({
+  expect: strictObject({
     status: z.number().int().min(100).max(599).optional(),
     json: JsonExpectations.optional(),
   }).optional(),
@@ -66,7 +40,7 @@ const HttpCheck = strict({
   path: ['method'],
 });
 
-const TcpCheck = strict({
+const TcpCheck = strictObject({
   name: Name,
   kind: z.literal('tcp'),
   host: Host,
@@ -74,14 +48,14 @@ const TcpCheck = strict({
   timeout: Timeout,
 });
 
-const RedisCheck = strict({
+const RedisCheck = strictObject({
   name: Name,
   kind: z.literal('redis'),
   url: urlWith(['redis:', 'rediss:'], 'redis:// or rediss://'),
   timeout: Timeout,
 });
 
-const PostgresCheck = strict({
+const PostgresCheck = strictObject({
   name: Name,
   kind: z.literal('postgres'),
   url: urlWith(['postgres:', 'postgresql:'], 'postgres:// or postgresql://'),
@@ -89,7 +63,7 @@ const PostgresCheck = strict({
   timeout: Timeout,
 });
 
-const TlsCheck = strict({
+const TlsCheck = strictObject({
   name: Name,
   kind: z.literal('tls'),
   host: Host,
@@ -106,15 +80,7 @@ export const HealthCheckConfig = z.discriminatedUnion('kind', [HttpCheck, TcpChe
 });
 
 /** The `health:` list of a service; names must be unique so results can be told apart. */
-export const HealthCheckList = z.array(HealthCheckConfig).superRefine((checks, ctx) => {
-  const seen = new Set<string>();
-  checks.forEach((check, index) => {
-    if (seen.has(check.name)) {
-      ctx.addIssue({ code: 'custom', message: `duplicate health check name "${check.name}"`, path: [index, 'name'] });
-    }
-    seen.add(check.name);
-  });
-});
+export const HealthCheckList = z.array(HealthCheckConfig).superRefine(uniqueNames('health check'));
 
 export type HealthCheck = z.output<typeof HealthCheckConfig>;
 export type HealthCheckKind = HealthCheck['kind'];

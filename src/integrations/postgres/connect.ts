@@ -1,9 +1,6 @@
 import pg from 'pg';
-import { describeError } from '../health/describe-error.js';
-import { onAbort } from '../health/probes/on-abort.js';
 import { targetOfUrl } from '../health/probes/target.js';
-import { redact } from '../health/redact.js';
-import { IntegrationError } from '../integration-error.js';
+import { describeServerError, withConnection } from '../with-connection.js';
 
 export interface PostgresSession {
   /** What the caller is doing, for messages: "Listing long queries". */
@@ -31,34 +28,19 @@ export async function withPostgres<T>(url: string, session: PostgresSession, wor
   });
   // After connect, pg reports a dropped connection as an 'error' event; unhandled, it would crash the bot.
   client.on('error', () => {});
-  const signal = session.signal;
-  // The abort ends the wait at once; end() then destroys a socket that is still connecting or
-  // waiting for a result, and whatever pg rejects with afterwards has nobody left to tell.
-  let cancel: (reason: unknown) => void = () => {};
-  const cancelled = new Promise<never>((_, reject) => {
-    cancel = reject;
-  });
-  const unsubscribe = signal
-    ? onAbort(signal, () => {
-        cancel(signal.reason);
-        void client.end().catch(() => {});
-      })
-    : () => {};
-  const running = client.connect().then(() => work(client));
-  running.catch(() => {});
-  try {
-    return await Promise.race([running, cancelled]);
-  } catch (error) {
-    if (error instanceof IntegrationError) throw error;
-    if (signal?.aborted) throw new IntegrationError(`${session.what} on PostgreSQL at ${postgresTarget(url)} was cancelled before it finished.`, { cause: error });
-    throw new IntegrationError(`${session.what} failed: ${describePostgresError(error, url)}`, { cause: error });
-  } finally {
-    unsubscribe();
-    // After an abort, a server that never answers may never acknowledge the goodbye either; the
-    // caller is not kept waiting for it, and pg's connect timeout still destroys the socket.
-    const ending = client.end().catch(() => {});
-    if (!signal?.aborted) await ending;
-  }
+  return withConnection(
+    {
+      what: session.what,
+      server: `PostgreSQL at ${postgresTarget(url)}`,
+      signal: session.signal,
+      connect: () => client.connect(),
+      // end() destroys a socket still connecting or waiting for a result; should the server never
+      // acknowledge the goodbye, pg's connect timeout still destroys the socket.
+      close: () => client.end().catch(() => {}),
+      describe: (error) => describePostgresError(error, url),
+    },
+    () => work(client),
+  );
 }
 
 /** "host:port/database" of a URL, for messages; never the user's password. */
@@ -73,23 +55,5 @@ export function postgresTarget(url: string): string {
 
 /** One line naming the server, with the URL's password removed should a driver ever echo it. */
 export function describePostgresError(error: unknown, url: string): string {
-  const target = postgresTarget(url);
-  const reason = redact(describeError(error, targetOfUrl(url)), passwordsOf(url));
-  return reason.includes(targetOfUrl(url)) ? reason : `${reason} (PostgreSQL at ${target})`;
-}
-
-function passwordsOf(url: string): string[] {
-  try {
-    const password = new URL(url).password;
-    if (!password) return [];
-    let decoded = password;
-    try {
-      decoded = decodeURIComponent(password);
-    } catch {
-      // Keep the raw form only.
-    }
-    return [...new Set([password, decoded])].sort((a, b) => b.length - a.length);
-  } catch {
-    return [];
-  }
+  return describeServerError(error, url, `PostgreSQL at ${postgresTarget(url)}`);
 }

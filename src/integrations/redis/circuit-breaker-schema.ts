@@ -1,32 +1,10 @@
 import { z } from 'zod';
 import { Duration } from '../../config/duration.js';
+import { strictObject, uniqueNames, urlWith } from '../../config/schema-helpers.js';
 
 const MAX_PROBE_TIMEOUT_MS = 60_000;
 
-/** Rejects unknown keys and names the allowed ones, so a typo such as `keys` is easy to fix. */
-function strict<Shape extends z.core.$ZodLooseShape>(shape: Shape) {
-  const allowed = Object.keys(shape).join(', ');
-  return z.strictObject(shape, {
-    error: (issue) =>
-      issue.code === 'unrecognized_keys' ? `unknown key ${issue.keys.map((key) => `"${key}"`).join(', ')} (allowed: ${allowed})` : undefined,
-  });
-}
-
-/** Messages never echo the value: a Redis URL may hold a password. */
-function urlWith(protocols: readonly string[], hint: string) {
-  return z.string().refine(
-    (text) => {
-      try {
-        return protocols.includes(new URL(text).protocol);
-      } catch {
-        return false;
-      }
-    },
-    { message: `must be a valid ${hint} URL` },
-  );
-}
-
-const ProbeConfig = strict({
+const ProbeConfig = strictObject({
   url: urlWith(['http:', 'https:'], 'http:// or https://').refine(
     (text) => {
       const url = new URL(text);
@@ -43,7 +21,7 @@ const ProbeConfig = strict({
  * One circuit breaker kept in Redis by the service it protects, as written under `circuitBreakers:`.
  * The key comes from the catalog only: chat input selects a breaker by name and never names a key.
  */
-export const CircuitBreakerConfig = strict({
+export const CircuitBreakerConfig = strictObject({
   name: z
     .string()
     .max(63, 'must be at most 63 characters')
@@ -60,13 +38,7 @@ export const CircuitBreakerConfig = strict({
 });
 
 /** The `circuitBreakers:` list; names must be unique because chat selects breakers by name. */
-export const CircuitBreakerList = z.array(CircuitBreakerConfig).superRefine((breakers, ctx) => {
-  const seen = new Set<string>();
-  breakers.forEach((breaker, index) => {
-    if (seen.has(breaker.name)) ctx.addIssue({ code: 'custom', message: `duplicate circuit breaker name "${breaker.name}"`, path: [index, 'name'] });
-    seen.add(breaker.name);
-  });
-});
+export const CircuitBreakerList = z.array(CircuitBreakerConfig).superRefine(uniqueNames('circuit breaker'));
 
 export type CircuitBreaker = z.output<typeof CircuitBreakerConfig>;
 export type CircuitBreakerProbe = NonNullable<CircuitBreaker['probe']>;

@@ -1,17 +1,7 @@
 import { z } from 'zod';
 import { Duration } from '../../config/duration.js';
+import { strictObject, urlWith } from '../../config/schema-helpers.js';
 import { parseWorkload } from '../kubernetes/workload.js';
-
-/** Rejects unknown keys and names the allowed ones, so a typo such as `progams` is easy to fix. */
-function strict<Shape extends z.core.$ZodLooseShape>(shape: Shape) {
-  const allowed = Object.keys(shape).join(', ');
-  return z.strictObject(shape, {
-    error: (issue) =>
-      issue.code === 'unrecognized_keys'
-        ? `unknown key ${issue.keys.map((key) => `"${key}"`).join(', ')} (allowed: ${allowed})`
-        : undefined,
-  });
-}
 
 const MAX_TIMEOUT_MS = 30 * 60_000;
 
@@ -19,20 +9,6 @@ function timeout(defaultMs: number) {
   return Duration.pipe(
     z.number().positive('must be longer than 0').max(MAX_TIMEOUT_MS, 'must be at most 30m'),
   ).default(defaultMs);
-}
-
-/** Messages never echo a URL: it may hold a password. */
-function urlWith(protocols: readonly string[], hint: string) {
-  return z.string().refine(
-    (text) => {
-      try {
-        return protocols.includes(new URL(text).protocol);
-      } catch {
-        return false;
-      }
-    },
-    { message: `must be a valid ${hint} URL` },
-  );
 }
 
 /** A unix socket URL must name an absolute path: `unix:///var/run/supervisor.sock`. */
@@ -45,7 +21,7 @@ function hasSocketPath(text: string): boolean {
   }
 }
 
-const Verify = strict({
+const Verify = strictObject({
   timeout: Duration.pipe(z.number().positive('must be longer than 0').max(MAX_TIMEOUT_MS, 'must be at most 30m')).default(60_000),
   interval: Duration.pipe(z.number().positive('must be longer than 0')).default(2_000),
 }).refine((verify) => verify.interval <= verify.timeout, { message: 'interval must not be longer than timeout', path: ['interval'] });
@@ -57,7 +33,7 @@ const SupervisorProgram = z
   .string()
   .regex(/^[A-Za-z0-9_.][A-Za-z0-9_.@+-]*(:[A-Za-z0-9_.][A-Za-z0-9_.@+-]*)?$/, 'must be a supervisord program name such as "company-api" or "group:name"');
 
-const SupervisorRestart = strict({
+const SupervisorRestart = strictObject({
   kind: z.literal('supervisor'),
   url: urlWith(['http:', 'https:', 'unix:'], 'http://, https:// or unix://').refine(hasSocketPath, {
     message: 'a unix URL needs an absolute socket path, such as unix:///var/run/supervisor.sock',
@@ -82,13 +58,13 @@ const ContainerName = z.string().regex(/^\/?[a-zA-Z0-9][a-zA-Z0-9_.-]*$/, 'must 
 /** Compose lowercases project names; services follow the compose file's key rules. */
 const ComposeName = z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/, 'use letters, digits, "_", "." or "-"');
 
-const DockerRestart = strict({
+const DockerRestart = strictObject({
   kind: z.literal('docker'),
   host: urlWith(['unix:', 'tcp:', 'http:'], 'unix://, tcp:// or http://')
     .refine(hasSocketPath, { message: 'a unix URL needs an absolute socket path, such as unix:///var/run/docker.sock' })
     .default('unix:///var/run/docker.sock'),
   containers: z.array(ContainerName).min(1, 'list at least one container').optional(),
-  compose: strict({ project: ComposeName, service: ComposeName }).optional(),
+  compose: strictObject({ project: ComposeName, service: ComposeName }).optional(),
   timeout: timeout(60_000),
   verify: Verify.optional(),
 }).refine((config) => (config.containers === undefined) !== (config.compose === undefined), {
@@ -98,7 +74,7 @@ const DockerRestart = strict({
 
 const DnsLabel = z.string().regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, 'must be a Kubernetes namespace name (lowercase letters, digits and "-")');
 
-const KubernetesRestart = strict({
+const KubernetesRestart = strictObject({
   kind: z.literal('kubernetes'),
   namespace: DnsLabel,
   resource: z.string().transform((text, ctx) => {
@@ -118,7 +94,7 @@ const KubernetesRestart = strict({
   path: ['context'],
 });
 
-const CommandRestart = strict({
+const CommandRestart = strictObject({
   kind: z.literal('command'),
   argv: z
     .array(z.string())
@@ -132,7 +108,7 @@ const CommandRestart = strict({
 
 const HeaderName = z.string().regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, 'not a valid header name');
 
-const WebhookRestart = strict({
+const WebhookRestart = strictObject({
   kind: z.literal('webhook'),
   url: urlWith(['http:', 'https:'], 'http:// or https://'),
   method: z.enum(['POST', 'PUT', 'PATCH', 'GET']).default('POST'),
