@@ -12,6 +12,7 @@ export class CatalogError extends Error {
   }
 }
 
+const OPTIONAL_REF = /^\$\{([A-Za-z_][A-Za-z0-9_]*):-\}$/;
 const ENV_REF = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
 
 /** Replaces `${VAR}` and `${VAR:-default}` in every string; a missing variable is a problem, not an empty string. */
@@ -28,7 +29,10 @@ function interpolate(value: unknown, env: Record<string, string | undefined>, pa
   if (Array.isArray(value)) return value.map((item, i) => interpolate(item, env, [...path, i], problems));
   if (value && typeof value === 'object') {
     return Object.fromEntries(
-      Object.entries(value).map(([key, item]) => [key, interpolate(item, env, [...path, key], problems)]),
+      Object.entries(value)
+        // `password: ${SUPERVISOR_PASSWORD:-}` with the variable unset means "no password", not an empty one.
+        .filter(([, item]) => !(typeof item === 'string' && OPTIONAL_REF.test(item) && !env[OPTIONAL_REF.exec(item)![1]!]))
+        .map(([key, item]) => [key, interpolate(item, env, [...path, key], problems)]),
     );
   }
   return value;

@@ -203,7 +203,7 @@ describe('supervisor restart against a real supervisord', () => {
 
   it('explains a program that dies while starting, and says what was already restarted', async () => {
     const error = await failure(restarter.restart(viaHttp(['pool:worker', 'crasher']), { signal: signal() }));
-    expect(error.message).toMatch(/^supervisord could not start crasher: Exited too quickly.* \(already restarted: pool:worker \(pid \d+ → \d+\)\)$/);
+    expect(error.message).toMatch(/^supervisord could not start crasher: (?:Exited too quickly|spawn error).* \(already restarted: pool:worker \(pid \d+ → \d+\)\)$/);
     expect((error as { options?: { hint?: string } }).options?.hint).toContain('supervisorctl tail crasher stderr');
   });
 

@@ -39,7 +39,7 @@ describe('BackupConfig', () => {
     ['a URL without host', { ...pg, url: 'postgres:///brownie' }, 'url: must name the host, e.g. postgres://backup@127.0.0.1:5432/brownie_metadata'],
     ['a database that reads as a connection string', { ...pg, url: 'postgres://h/host%3Devil' }, 'url: the database name must not contain "=" or "/"'],
     ['an unknown URL parameter', { ...pg, url: 'postgres://h/db?options=-c%20x' }, 'url: unsupported URL parameter "options" (allowed: sslmode, sslrootcert, sslcert, sslkey, connect_timeout, host, user)'],
-    ['a relative folder', { ...pg, folder: 'backups' }, 'folder: must be an absolute path such as /var/backups/brownie'],
+    ['an empty folder', { ...pg, folder: '' }, 'folder: must be a folder such as /var/backups/brownie'],
     ['a format pg_restore cannot list', { ...pg, format: 'tar' }, 'format: Invalid option: expected one of "custom"|"plain"'],
     ['an empty retention', { ...pg, retention: {} }, 'retention: give keep (newest N backups), days (backups younger than N days), or both'],
     ['keep 0', { ...pg, retention: { keep: 0 } }, 'retention.keep: must keep at least 1 backup'],
@@ -83,5 +83,12 @@ describe('cronProblem', () => {
     ['0 2;rm * * *', 'the hour field "2;rm" is not valid cron syntax'],
   ])('rejects %s', (expression, problem) => {
     expect(cronProblem(expression)).toBe(problem);
+  });
+});
+
+describe('backup folders', () => {
+  it('resolves a relative folder from where Switchboard starts', () => {
+    const parsed = BackupConfig.parse({ name: 'db', kind: 'postgres', url: 'postgres://u@127.0.0.1:5432/db', folder: './.data/backups' });
+    expect(parsed.kind === 'postgres' && parsed.folder).toBe(`${process.cwd()}/.data/backups`);
   });
 });

@@ -98,3 +98,13 @@ describe('durations', () => {
     expect([850, 4_200, 900_000, 5_400_000, 90_000_000].map(formatDuration)).toEqual(['850ms', '4.2s', '15m', '1h 30m', '1d 1h']);
   });
 });
+
+describe('optional values', () => {
+  it('drops a key whose whole value is ${VAR:-} with VAR unset, and keeps it when set', () => {
+    const yaml = 'version: 1\nservices:\n  a:\n    name: A\n    restart: { kind: supervisor, url: "http://127.0.0.1:9001/RPC2", username: "${SV_USER:-}", password: "${SV_PASS:-}", programs: [a] }\n';
+    const unset = parseCatalog(yaml, 'c.yml', {}).services.a!.restart as { username?: string };
+    expect(unset.username).toBeUndefined();
+    const set = parseCatalog(yaml, 'c.yml', { SV_USER: 'ops', SV_PASS: 'pw' }).services.a!.restart as { username?: string };
+    expect(set.username).toBe('ops');
+  });
+});

@@ -1,4 +1,4 @@
-import { isAbsolute } from 'node:path';
+import { isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
 import { Duration } from '../../config/duration.js';
 import { strictObject, uniqueNames, urlWith } from '../../config/schema-helpers.js';
@@ -103,9 +103,12 @@ const EnvVars = z.record(z.string(), z.string()).superRefine((env, ctx) => {
   }
 });
 
+// A relative folder is taken from where Switchboard starts, so `./.data/backups` works on a laptop.
 const Folder = z
   .string()
-  .refine((path) => isAbsolute(path) && !path.includes('\0'), { message: 'must be an absolute path such as /var/backups/brownie' });
+  .min(1, 'must be a folder such as /var/backups/brownie')
+  .refine((path) => !path.includes('\0'), { message: 'must be a folder such as /var/backups/brownie' })
+  .transform((path) => (isAbsolute(path) ? path : resolve(path)));
 
 const Retention = strictObject({
   keep: z.number().int('must be a whole number').min(1, 'must keep at least 1 backup').optional(),
