@@ -1,0 +1,408 @@
+import type { AlertState, IncidentEvent, IncidentState, Severity } from '../alerts/apply-notification.js';
+import type { AlertView, IncidentStatus, IncidentView } from '../alerts/incident-view.js';
+import type { Queryable } from './db.js';
+
+/** An incident as stored: its identity, and the state the transitions work on. */
+export interface StoredIncident {
+  id: string;
+  number: number;
+  version: number;
+  state: IncidentState;
+}
+
+/** One row of an incident's timeline. */
+export interface TimelineEntry {
+  id: number;
+  incidentId: string;
+  at: Date;
+  kind: IncidentEvent['kind'];
+  actor: string;
+  data: Record<string, unknown>;
+}
+
+/** What a button or command changed; `events` is empty when it was already so (or not allowed). */
+export interface ChangeResult {
+  found: boolean;
+  events: IncidentEvent[];
+}
+
+type Labels = Record<string, string>;
+type Timestamp = Date | string;
+
+interface IncidentRow {
+  id: string;
+  number: number;
+  receiver: string;
+  group_key: string;
+  status: IncidentStatus;
+  severity: Severity;
+  title: string;
+  service: string | null;
+  group_labels: Labels;
+  common_labels: Labels;
+  common_annotations: Labels;
+  external_url: string;
+  truncated_alerts: number;
+  started_at: Timestamp;
+  resolved_at: Timestamp | null;
+  resolved_by: string | null;
+  acknowledged_by: string | null;
+  acknowledged_at: Timestamp | null;
+  silence_id: string | null;
+  silence_ends_at: Timestamp | null;
+  silence_by: string | null;
+  opened_at: Timestamp;
+  updated_at: Timestamp;
+  version: number;
+}
+
+interface AlertRow {
+  incident_id: string;
+  fingerprint: string;
+  status: IncidentStatus;
+  labels: Labels;
+  annotations: Labels;
+  starts_at: Timestamp;
+  ends_at: Timestamp | null;
+  generator_url: string;
+  updated_at: Timestamp;
+}
+
+interface TimelineRow {
+  id: number | string;
+  incident_id: string;
+  at: Timestamp;
+  kind: IncidentEvent['kind'];
+  actor: string;
+  data: Record<string, unknown>;
+}
+
+const date = (value: Timestamp) => new Date(value);
+
+/** JSON for a jsonb parameter. PostgreSQL refuses U+0000 in jsonb and text, and a value it refuses would make Alertmanager retry forever. */
+export function toJsonb(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) => (typeof v === 'string' && v.includes('\u0000') ? v.replaceAll('\u0000', '\uFFFD') : v));
+}
+
+const toAlertState = (r: AlertRow): AlertState => ({
+  fingerprint: r.fingerprint,
+  status: r.status,
+  labels: r.labels,
+  annotations: r.annotations,
+  startsAt: date(r.starts_at),
+  ...(r.ends_at ? { endsAt: date(r.ends_at) } : {}),
+  generatorURL: r.generator_url,
+  updatedAt: date(r.updated_at),
+});
+
+function toState(r: IncidentRow, alerts: readonly AlertRow[]): IncidentState {
+  return {
+    status: r.status,
+    severity: r.severity,
+    title: r.title,
+    ...(r.service ? { service: r.service } : {}),
+    receiver: r.receiver,
+    groupKey: r.group_key,
+    groupLabels: r.group_labels,
+    commonLabels: r.common_labels,
+    commonAnnotations: r.common_annotations,
+    externalURL: r.external_url,
+    truncatedAlerts: r.truncated_alerts,
+    startedAt: date(r.started_at),
+    openedAt: date(r.opened_at),
+    updatedAt: date(r.updated_at),
+    ...(r.resolved_at ? { resolvedAt: date(r.resolved_at) } : {}),
+    ...(r.resolved_by ? { resolvedBy: r.resolved_by } : {}),
+    ...(r.acknowledged_by && r.acknowledged_at ? { acknowledged: { userId: r.acknowledged_by, at: date(r.acknowledged_at) } } : {}),
+    ...(r.silence_id && r.silence_ends_at ? { silence: { id: r.silence_id, endsAt: date(r.silence_ends_at), by: r.silence_by ?? '' } } : {}),
+    alerts: new Map(alerts.map((a) => [a.fingerprint, toAlertState(a)])),
+  };
+}
+
+// Firing first, then oldest first: the renderer shows the head of this list.
+function compareAlerts(a: AlertView, b: AlertView): number {
+  if (a.status !== b.status) return a.status === 'firing' ? -1 : 1;
+  return a.startsAt.getTime() - b.startsAt.getTime() || (a.fingerprint < b.fingerprint ? -1 : a.fingerprint > b.fingerprint ? 1 : 0);
+}
+
+function toView(r: IncidentRow, alertRows: readonly AlertRow[]): IncidentView {
+  const alerts: AlertView[] = alertRows
+    .map((a) => ({
+      fingerprint: a.fingerprint,
+      status: a.status,
+      labels: a.labels,
+      annotations: a.annotations,
+      startsAt: date(a.starts_at),
+      ...(a.ends_at ? { endsAt: date(a.ends_at) } : {}),
+      ...(a.generator_url ? { generatorURL: a.generator_url } : {}),
+    }))
+    .sort(compareAlerts);
+  const firing = alerts.filter((a) => a.status === 'firing').length;
+  const runbook = r.common_annotations.runbook_url ?? alerts.find((a) => a.annotations.runbook_url)?.annotations.runbook_url;
+  const generator = alerts.find((a) => a.generatorURL)?.generatorURL;
+  return {
+    id: r.id,
+    number: r.number,
+    status: r.status,
+    severity: r.severity,
+    title: r.title,
+    ...(r.service ? { service: r.service } : {}),
+    receiver: r.receiver,
+    groupKey: r.group_key,
+    groupLabels: r.group_labels,
+    commonLabels: r.common_labels,
+    commonAnnotations: r.common_annotations,
+    alerts,
+    counts: { firing, resolved: alerts.length - firing },
+    truncatedAlerts: r.truncated_alerts,
+    startedAt: date(r.started_at),
+    ...(r.resolved_at ? { resolvedAt: date(r.resolved_at) } : {}),
+    ...(r.resolved_by && r.resolved_at ? { resolvedBy: { userId: r.resolved_by, at: date(r.resolved_at) } } : {}),
+    ...(r.acknowledged_by && r.acknowledged_at ? { acknowledged: { userId: r.acknowledged_by, at: date(r.acknowledged_at) } } : {}),
+    ...(r.silence_id && r.silence_ends_at ? { silence: { id: r.silence_id, endsAt: date(r.silence_ends_at), createdBy: r.silence_by ?? '' } } : {}),
+    links: {
+      ...(r.external_url ? { alertmanager: r.external_url } : {}),
+      ...(runbook ? { runbook } : {}),
+      ...(generator ? { generator } : {}),
+    },
+    buttons: [],
+  };
+}
+
+async function alertRowsOf(db: Queryable, ids: readonly string[]): Promise<Map<string, AlertRow[]>> {
+  const byIncident = new Map<string, AlertRow[]>(ids.map((id) => [id, []]));
+  if (ids.length === 0) return byIncident;
+  const { rows } = await db.query<AlertRow>(
+    `SELECT * FROM alerts WHERE incident_id IN (SELECT value::uuid FROM jsonb_array_elements_text($1::jsonb))`,
+    [JSON.stringify(ids)],
+  );
+  for (const row of rows) byIncident.get(row.incident_id)?.push(row);
+  return byIncident;
+}
+
+async function viewsOf(db: Queryable, rows: readonly IncidentRow[]): Promise<IncidentView[]> {
+  const alerts = await alertRowsOf(db, rows.map((r) => r.id));
+  return rows.map((r) => toView(r, alerts.get(r.id) ?? []));
+}
+
+// --- intake (inside its transaction) -------------------------------------------------------
+
+// Key space of the per-group advisory locks; the second key is a hash of receiver and groupKey.
+const GROUP_LOCK_CLASS = 0x73776269;
+
+/**
+ * Serializes every intake of one alert group until the transaction ends. A row lock cannot do
+ * this alone: when the group has no open incident there may be no row to lock, and the choice
+ * between reopening and opening anew must see the latest incident. Hash collisions only make
+ * two groups wait for each other.
+ */
+export async function lockGroup(tx: Queryable, receiver: string, groupKey: string): Promise<void> {
+  await tx.query('SELECT pg_advisory_xact_lock($1::int, hashtext($2::text))', [GROUP_LOCK_CLASS, `${receiver}\n${groupKey}`]);
+}
+
+/** The group's open incident, else its latest resolved one, locked for the transaction. */
+export async function latestIncidentForUpdate(tx: Queryable, receiver: string, groupKey: string): Promise<StoredIncident | undefined> {
+  const open = await tx.query<IncidentRow>(`SELECT * FROM incidents WHERE receiver = $1 AND group_key = $2 AND status = 'firing' FOR UPDATE`, [receiver, groupKey]);
+  const row =
+    open.rows[0] ??
+    (
+      await tx.query<IncidentRow>(
+        `SELECT * FROM incidents WHERE receiver = $1 AND group_key = $2 ORDER BY opened_at DESC, number DESC LIMIT 1 FOR UPDATE`,
+        [receiver, groupKey],
+      )
+    ).rows[0];
+  if (!row) return undefined;
+  const { rows: alerts } = await tx.query<AlertRow>('SELECT * FROM alerts WHERE incident_id = $1', [row.id]);
+  return { id: row.id, number: row.number, version: row.version, state: toState(row, alerts) };
+}
+
+const incidentParams = (s: IncidentState) => [
+  s.receiver,
+  s.groupKey,
+  s.status,
+  s.severity,
+  s.title,
+  s.service ?? null,
+  toJsonb(s.groupLabels),
+  toJsonb(s.commonLabels),
+  toJsonb(s.commonAnnotations),
+  s.externalURL,
+  s.truncatedAlerts,
+  s.startedAt,
+  s.resolvedAt ?? null,
+  s.resolvedBy ?? null,
+  s.openedAt,
+  s.updatedAt,
+];
+
+/**
+ * Inserts a new incident; undefined when the group already has an open one (the partial unique
+ * index decides, also against writers that do not take the group lock).
+ */
+export async function insertIncident(tx: Queryable, id: string, s: IncidentState): Promise<{ number: number } | undefined> {
+  const { rows } = await tx.query<{ number: number }>(
+    `INSERT INTO incidents (receiver, group_key, status, severity, title, service, group_labels, common_labels, common_annotations,
+                            external_url, truncated_alerts, started_at, resolved_at, resolved_by, opened_at, updated_at, id)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
+     ON CONFLICT (receiver, group_key) WHERE status = 'firing' DO NOTHING
+     RETURNING number`,
+    [...incidentParams(s), id],
+  );
+  return rows[0];
+}
+
+/** Writes what a notification changed; acknowledgement and silence belong to their own calls. */
+export async function updateIncident(tx: Queryable, id: string, s: IncidentState): Promise<void> {
+  await tx.query(
+    `UPDATE incidents
+        SET receiver = $1, group_key = $2, status = $3, severity = $4, title = $5, service = $6, group_labels = $7, common_labels = $8,
+            common_annotations = $9, external_url = $10, truncated_alerts = $11, started_at = $12, resolved_at = $13, resolved_by = $14,
+            opened_at = $15, updated_at = $16, version = version + 1
+      WHERE id = $17`,
+    [...incidentParams(s), id],
+  );
+}
+
+/** Inserts or replaces alerts in one statement, whatever their number. */
+export async function upsertAlerts(tx: Queryable, incidentId: string, alerts: readonly AlertState[]): Promise<void> {
+  if (alerts.length === 0) return;
+  const rows = alerts.map((a) => ({
+    fingerprint: a.fingerprint,
+    status: a.status,
+    labels: a.labels,
+    annotations: a.annotations,
+    starts_at: a.startsAt.toISOString(),
+    ends_at: a.endsAt?.toISOString() ?? null,
+    generator_url: a.generatorURL,
+    updated_at: a.updatedAt.toISOString(),
+  }));
+  await tx.query(
+    `INSERT INTO alerts (incident_id, fingerprint, status, labels, annotations, starts_at, ends_at, generator_url, updated_at)
+     SELECT $1::uuid, x.fingerprint, x.status, x.labels, x.annotations, x.starts_at, x.ends_at, x.generator_url, x.updated_at
+       FROM jsonb_to_recordset($2::jsonb) AS x(fingerprint text, status text, labels jsonb, annotations jsonb,
+                                                starts_at timestamptz, ends_at timestamptz, generator_url text, updated_at timestamptz)
+     ON CONFLICT (incident_id, fingerprint) DO UPDATE
+        SET status = excluded.status, labels = excluded.labels, annotations = excluded.annotations, starts_at = excluded.starts_at,
+            ends_at = excluded.ends_at, generator_url = excluded.generator_url, updated_at = excluded.updated_at`,
+    [incidentId, toJsonb(rows)],
+  );
+}
+
+export async function appendTimeline(tx: Queryable, incidentId: string, events: readonly IncidentEvent[]): Promise<void> {
+  if (events.length === 0) return;
+  const rows = events.map((e) => ({ at: e.at.toISOString(), kind: e.kind, actor: e.actor, data: e.data }));
+  // WITH ORDINALITY keeps the events' order in the ids.
+  await tx.query(
+    `INSERT INTO timeline (incident_id, at, kind, actor, data)
+     SELECT $1::uuid, x.at, x.kind, x.actor, x.data
+       FROM jsonb_array_elements($2::jsonb) WITH ORDINALITY AS e(value, i),
+            jsonb_to_record(e.value) AS x(at timestamptz, kind text, actor text, data jsonb)
+      ORDER BY e.i`,
+    [incidentId, toJsonb(rows)],
+  );
+}
+
+export interface NotificationRecord {
+  receivedAt: Date;
+  receiver: string;
+  groupKey: string;
+  bodySha256: string;
+  payload: unknown;
+}
+
+export async function recordNotification(tx: Queryable, n: NotificationRecord): Promise<void> {
+  await tx.query('INSERT INTO notifications (received_at, receiver, group_key, body_sha256, payload) VALUES ($1, $2, $3, $4, $5)', [
+    n.receivedAt,
+    n.receiver,
+    n.groupKey,
+    n.bodySha256,
+    toJsonb(n.payload),
+  ]);
+}
+
+// --- reads --------------------------------------------------------------------------------
+
+export async function incidentView(db: Queryable, id: string): Promise<IncidentView | undefined> {
+  const { rows } = await db.query<IncidentRow>('SELECT * FROM incidents WHERE id = $1', [id]);
+  return (await viewsOf(db, rows))[0];
+}
+
+export async function byNumber(db: Queryable, number: number): Promise<IncidentView | undefined> {
+  if (!Number.isSafeInteger(number) || number < 1 || number > 2 ** 31 - 1) return undefined;
+  const { rows } = await db.query<IncidentRow>('SELECT * FROM incidents WHERE number = $1', [number]);
+  return (await viewsOf(db, rows))[0];
+}
+
+/** Open (firing) incidents, newest first. */
+export async function openIncidents(db: Queryable, options: { limit: number }): Promise<IncidentView[]> {
+  const { rows } = await db.query<IncidentRow>(`SELECT * FROM incidents WHERE status = 'firing' ORDER BY opened_at DESC, number DESC LIMIT $1`, [
+    options.limit,
+  ]);
+  return viewsOf(db, rows);
+}
+
+export async function timelineOf(db: Queryable, incidentId: string): Promise<TimelineEntry[]> {
+  const { rows } = await db.query<TimelineRow>('SELECT * FROM timeline WHERE incident_id = $1 ORDER BY id', [incidentId]);
+  return rows.map((r) => ({ id: Number(r.id), incidentId: r.incident_id, at: date(r.at), kind: r.kind, actor: r.actor, data: r.data }));
+}
+
+// --- changes from buttons and commands ------------------------------------------------------
+
+async function changed(tx: Queryable, id: string, event: IncidentEvent, result: { rowCount: number }): Promise<ChangeResult> {
+  if (result.rowCount > 0) {
+    await appendTimeline(tx, id, [event]);
+    return { found: true, events: [event] };
+  }
+  const { rows } = await tx.query('SELECT 1 FROM incidents WHERE id = $1', [id]);
+  return { found: rows.length > 0, events: [] };
+}
+
+/** Acknowledges an open incident; the first acknowledgement stands, and a resolved incident needs none. */
+export async function acknowledge(tx: Queryable, id: string, userId: string, now: Date): Promise<ChangeResult> {
+  const result = await tx.query(
+    `UPDATE incidents SET acknowledged_by = $2, acknowledged_at = $3, updated_at = $3, version = version + 1
+      WHERE id = $1 AND status = 'firing' AND acknowledged_at IS NULL`,
+    [id, userId, now],
+  );
+  return changed(tx, id, { kind: 'acknowledged', at: now, actor: userId, data: {} }, result);
+}
+
+/**
+ * Resolves an open incident by hand, while Alertmanager may still fire. Its alerts keep their
+ * Alertmanager status; only an alert firing anew reopens or replaces the incident.
+ */
+export async function resolveManually(tx: Queryable, id: string, userId: string, now: Date): Promise<ChangeResult> {
+  const result = await tx.query(
+    `UPDATE incidents SET status = 'resolved', resolved_at = $3, resolved_by = $2, updated_at = $3, version = version + 1
+      WHERE id = $1 AND status = 'firing'`,
+    [id, userId, now],
+  );
+  return changed(tx, id, { kind: 'resolved', at: now, actor: userId, data: {} }, result);
+}
+
+/** Records the Alertmanager silence covering an incident (null: it was removed or expired). */
+export async function setSilence(
+  tx: Queryable,
+  id: string,
+  silence: { silenceId: string; endsAt: Date; by: string } | null,
+  now: Date = new Date(),
+): Promise<ChangeResult> {
+  if (silence) {
+    const result = await tx.query(
+      `UPDATE incidents SET silence_id = $2, silence_ends_at = $3, silence_by = $4, updated_at = $5, version = version + 1
+        WHERE id = $1 AND (silence_id IS DISTINCT FROM $2 OR silence_ends_at IS DISTINCT FROM $3)`,
+      [id, silence.silenceId, silence.endsAt, silence.by, now],
+    );
+    const event: IncidentEvent = { kind: 'silenced', at: now, actor: silence.by, data: { silenceId: silence.silenceId, endsAt: silence.endsAt.toISOString() } };
+    return changed(tx, id, event, result);
+  }
+  const { rows } = await tx.query<{ silence_id: string }>(
+    `UPDATE incidents i SET silence_id = NULL, silence_ends_at = NULL, silence_by = NULL, updated_at = $2, version = i.version + 1
+       FROM (SELECT id, silence_id FROM incidents WHERE id = $1 AND silence_id IS NOT NULL FOR UPDATE) old
+      WHERE i.id = old.id
+      RETURNING old.silence_id`,
+    [id, now],
+  );
+  const event: IncidentEvent = { kind: 'unsilenced', at: now, actor: 'switchboard', data: { silenceId: rows[0]?.silence_id ?? '' } };
+  return changed(tx, id, event, { rowCount: rows.length });
+}
