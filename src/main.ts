@@ -39,7 +39,7 @@ async function main(): Promise<void> {
     throw error;
   }
 
-  const switchboard = await startSwitchboard({ env, catalog, logger });
+  const switchboard = await startSwitchboard({ env, catalog, logger, processEnv: process.env });
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     process.once(signal, () => {
       logger.info({ signal }, 'signal received');

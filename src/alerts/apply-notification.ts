@@ -69,6 +69,9 @@ export type IncidentEvent = EventBase &
     | { kind: 'acknowledged'; data: Record<string, never> }
     | { kind: 'silenced'; data: { silenceId: string; endsAt: string } }
     | { kind: 'unsilenced'; data: { silenceId: string } }
+    /** A runbook action ran from the incident's message or by an automation. */
+    | { kind: 'run_finished'; data: { actionTitle: string; target?: string; status: 'succeeded' | 'failed' | 'timed_out' | 'refused'; summary: string; ref: string } }
+    | { kind: 'escalated'; data: { level: number; levels: number; targets: string[] } }
   );
 
 export type IncidentEventKind = IncidentEvent['kind'];

@@ -4,6 +4,7 @@ export interface Metrics {
   registry: Registry;
   httpDuration: Histogram<'method' | 'route' | 'status'>;
   runs: Counter<'action' | 'status'>;
+  slackWrites: Counter<'kind' | 'result'>;
 }
 
 /** One registry per Switchboard instance, so tests that start several do not share counters. */
@@ -23,6 +24,12 @@ export function createMetrics(): Metrics {
       name: 'switchboard_action_runs_total',
       help: 'Action runs by action id and final status.',
       labelNames: ['action', 'status'],
+      registers: [registry],
+    }),
+    slackWrites: new Counter({
+      name: 'switchboard_slack_writes_total',
+      help: 'Slack writes from the outbox by kind and result (sent, failed, rate_limited).',
+      labelNames: ['kind', 'result'],
       registers: [registry],
     }),
   };

@@ -8,12 +8,7 @@ import type { ActionDeps } from '../commands/action.js';
 import { createCatalogAuthorizer, type Authorizer } from '../commands/authorize.js';
 import { createDispatcher, type Dispatcher } from '../commands/dispatch.js';
 import { createRegistry, type Registry } from '../commands/registry.js';
-import { createBackupRunner } from '../integrations/backup/create-backup-runner.js';
 import { registerBackupMetrics } from '../integrations/backup/metrics.js';
-import { createHealthChecker } from '../integrations/health/index.js';
-import { connections, killLongQueries, longQueries } from '../integrations/postgres/diagnostics.js';
-import { createRedisCircuitBreakers, redisBgsave, redisMemory } from '../integrations/redis/index.js';
-import { createRestarter } from '../integrations/restart/index.js';
 import { createBackupsRepository } from '../store/backups-repository.js';
 import type { Db } from '../store/db.js';
 import { isMigrated, migrate, readMigrations } from '../store/migrate.js';
@@ -22,7 +17,10 @@ import { createRunsRepository } from '../store/runs-repository.js';
 import { createHttpServer, sendJson, type Route } from './http-server.js';
 import { createSlackUsergroupDirectory } from '../integrations/slack/usergroup-directory.js';
 import { createConfirmationsRepository } from '../store/confirmations-repository.js';
+import { buildActionDeps } from './build-action-deps.js';
+import { buildAlerting } from './build-alerting.js';
 import { registerActionButtons } from './listeners/action-buttons.js';
+import { registerIncidentButtons } from './listeners/incident-buttons.js';
 import { registerOpsCommand } from './listeners/ops-command.js';
 import { createMetrics } from './metrics.js';
 import { createSlackConnection, type SlackConnection } from './slack-connection.js';
@@ -34,6 +32,8 @@ export interface SwitchboardOptions {
   logger: Logger;
   /** Overrides for tests; production builds the real ones. */
   deps?: Partial<ActionDeps>;
+  /** The process environment, for adapters that read their platform's variables (in-cluster Kubernetes). */
+  processEnv?: Readonly<Record<string, string | undefined>>;
   authorize?: Authorizer;
 }
 
@@ -69,19 +69,8 @@ export async function startSwitchboard(options: SwitchboardOptions): Promise<Swi
     if (Object.keys(catalog.roles).length === 0) logger.warn('the catalog has no roles: everyone in the workspace may run every action');
     const backups = createBackupsRepository(db);
     registerBackupMetrics(metrics.registry, () => backups.latestPerTarget());
-    const deps: ActionDeps = {
-      catalog,
-      health: createHealthChecker(),
-      restarter: createRestarter(),
-      circuitBreakers: createRedisCircuitBreakers(),
-      backupRunner: createBackupRunner(),
-      backups,
-      redis: { bgsave: redisBgsave, memory: redisMemory },
-      postgres: { connections, longQueries, killLongQueries },
-      now: () => new Date(),
-      newId: randomUUID,
-      ...options.deps,
-    };
+    const alerting = buildAlerting({ db, env, catalog, registry, logger, metrics, slackToken: mode.kind === 'offline' ? undefined : mode.botToken });
+    const deps: ActionDeps = { ...buildActionDeps({ catalog, backups, incidents: alerting.incidents, env: options.processEnv ?? {} }), ...options.deps };
     const dispatcher = createDispatcher({
       registry,
       deps,
@@ -95,7 +84,8 @@ export async function startSwitchboard(options: SwitchboardOptions): Promise<Swi
 
     if (slack) {
       registerOpsCommand(slack.app, { registry, catalog, actionDeps: deps, dispatcher, confirmations: createConfirmationsRepository(db), logger });
-      registerActionButtons(slack.app, { registry, dispatcher, logger });
+      registerActionButtons(slack.app, { registry, dispatcher, incidents: alerting.incidents, logger });
+      registerIncidentButtons(slack.app, { dispatcher, logger });
     } else {
       logger.warn(SLACK_SETUP_HINT);
     }
@@ -123,6 +113,7 @@ export async function startSwitchboard(options: SwitchboardOptions): Promise<Swi
         },
       },
     ];
+    routes.push({ method: 'POST', path: '/alertmanager', handler: alerting.webhook });
     if (slack?.eventsHandler) routes.push({ method: 'POST', path: '/slack/events', handler: guardSlackTimestamp(slack.eventsHandler) });
 
     const server = createHttpServer({ routes, metrics, logger });
@@ -132,6 +123,7 @@ export async function startSwitchboard(options: SwitchboardOptions): Promise<Swi
     });
     const port = (server.address() as AddressInfo).port;
     await slack?.start();
+    alerting.sender?.start();
     started = true;
     logger.info({ port, slack: mode.kind, store: db.kind, services: Object.keys(catalog.services).length }, `Switchboard listening on port ${port}`);
 
@@ -143,6 +135,7 @@ export async function startSwitchboard(options: SwitchboardOptions): Promise<Swi
         server.closeIdleConnections();
         await slack?.stop().catch((error: unknown) => logger.warn({ err: error }, 'Slack connection did not close cleanly'));
         await dispatcher.drain(graceMs);
+        await alerting.sender?.stop();
         server.closeAllConnections();
         await closed;
         await db.close();

@@ -6,6 +6,8 @@ import type { ConnectionsSummary, KillOutcome, LongQuery } from '../integrations
 import type { PostgresTarget } from '../integrations/postgres/schema.js';
 import type { CircuitBreakers, RedisBgsaveOptions, RedisBgsaveResult, RedisMemorySummary } from '../integrations/redis/index.js';
 import type { Restarter } from '../integrations/restart/index.js';
+import type { IncidentDesk } from '../alerts/incident-desk.js';
+import type { Silencer } from '../integrations/alertmanager/index.js';
 import type { BackupsRepository } from '../store/backups-repository.js';
 import type { Reply } from './reply.js';
 
@@ -35,6 +37,9 @@ export interface ActionDeps {
     longQueries(target: PostgresTarget, options: { olderThanMs?: number; signal?: AbortSignal }): Promise<LongQuery[]>;
     killLongQueries(target: PostgresTarget, options: { olderThanMs?: number; signal?: AbortSignal }): Promise<KillOutcome>;
   };
+  incidents: IncidentDesk;
+  /** Alertmanager's API, when the catalog names one (`alertmanager:`). */
+  silencer: Silencer | undefined;
   now: () => Date;
   newId: () => string;
 }
@@ -62,6 +67,8 @@ export interface SlashArg {
   name: string;
   kind?: 'service' | 'text';
   optional?: boolean;
+  /** The last argument may take every remaining word (a comment). */
+  rest?: boolean;
 }
 
 export interface SlashBinding {

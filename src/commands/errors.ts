@@ -17,6 +17,12 @@ export const USER_ERRORS = {
     `\`${p.service}\` has no ${p.what} \`${p.name}\`; it has ${p.known}.`,
   TARGET_AMBIGUOUS: (p: { service: string; what: string; known: string; usage: string }) =>
     `\`${p.service}\` has several ${p.what}s (${p.known}); name one: \`/ops ${p.usage}\`.`,
+  INCIDENT_NOT_FOUND: (p: { ref: string }) => `There is no incident #${p.ref}. \`/ops incidents\` lists the open ones.`,
+  INCIDENT_NOT_SILENCED: (p: { ref: string }) => `Incident #${p.ref} has no silence to lift; give the silence id instead.`,
+  ALERTMANAGER_NOT_CONFIGURED: (_p: Record<string, never>) =>
+    'Switchboard does not know your Alertmanager; add `alertmanager: { url: http://alertmanager:9093 }` to the catalog.',
+  SILENCE_TARGET_INVALID: (p: { what: string }) =>
+    `\`${p.what}\` is not an incident (#42), a service, or label=value pairs separated by commas.`,
   PERMISSION_DENIED: (p: { action: string; permission: string; target: string; roles: string }) =>
     `You need the \`${p.permission}\` permission to ${p.action}${p.target}${p.roles}. Ask an admin to add you to such a role in the catalog (\`roles\`).`,
   CONFIRMATION_REQUIRED: (p: { action: string; target: string }) =>

@@ -3,7 +3,7 @@ import type { Registry } from './registry.js';
 import { textReply, type Reply } from './reply.js';
 
 export function usage(binding: SlashBinding): string {
-  const args = binding.args.map((a) => (a.optional ? `[${a.name}]` : `<${a.name}>`));
+  const args = binding.args.map((a) => (a.optional ? `[${a.name}${a.rest ? '…' : ''}]` : `<${a.name}${a.rest ? '…' : ''}>`));
   const flags = Object.keys(binding.flags ?? {}).map((f) => `[--${f} …]`);
   return [binding.verb, ...args, ...flags].join(' ');
 }

@@ -55,6 +55,10 @@ export function resolveOpsCommand(text: string, registry: Registry, catalog: Cat
   const binding = action.slash!;
   const args = words.slice(consumed);
   const input: Record<string, unknown> = {};
+  const last = binding.args[binding.args.length - 1];
+  if (last?.rest && args.length > binding.args.length) {
+    args.splice(binding.args.length - 1, args.length, args.slice(binding.args.length - 1).join(' '));
+  }
   if (args.length > binding.args.length) return usageError(action, `Too many arguments (\`${args.slice(binding.args.length).join(' ')}\`).`);
   for (const [index, spec] of binding.args.entries()) {
     const value = args[index];
@@ -63,7 +67,7 @@ export function resolveOpsCommand(text: string, registry: Registry, catalog: Cat
       continue;
     }
     // Chat text never becomes an option of a program or a path: only catalog ids and plain words pass.
-    if (value.startsWith('-')) return usageError(action, `<${spec.name}> cannot start with "-".`);
+    if (value.startsWith('-') && !spec.rest) return usageError(action, `<${spec.name}> cannot start with "-".`);
     if (spec.kind === 'service' && !(value in catalog.services)) {
       const error = new UserError('SERVICE_NOT_FOUND', { service: value, hint: didYouMean(value, Object.keys(catalog.services)) });
       return { kind: 'reply', reply: { text: error.message } };

@@ -1,4 +1,7 @@
 import { z } from 'zod';
+import { ActionId, CatalogId, SlackUserId, SlackUsergroupId } from './catalog-id.js';
+import { DefaultRouteConfig, RoutesConfig } from '../alerts/route-schema.js';
+import { AlertmanagerConfig } from '../integrations/alertmanager/schema.js';
 import { BackupList } from '../integrations/backup/schema.js';
 import { HealthCheckList } from '../integrations/health/schema.js';
 import { PostgresTargetConfig } from '../integrations/postgres/schema.js';
@@ -6,13 +9,8 @@ import { CircuitBreakerList } from '../integrations/redis/circuit-breaker-schema
 import { RestartConfig } from '../integrations/restart/schema.js';
 import { Duration } from './duration.js';
 
-/** Catalog ids are what chat input may select; they never start with "-" and hold no shell or path syntax. */
-export const CatalogId = z
-  .string()
-  .regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'use lowercase letters, digits, "-" and "_" (at most 63, not starting with "-")');
+export { CatalogId } from './catalog-id.js';
 
-const SlackUserId = z.string().regex(/^[UW][A-Z0-9]{2,}$/, 'must be a Slack user id such as U012AB3CD (profile → ⋮ → Copy member ID)');
-const SlackUsergroupId = z.string().regex(/^S[A-Z0-9]{2,}$/, 'must be a Slack user group id such as S0614TZR7');
 
 const RedisTargetConfig = z
   .object({
@@ -23,7 +21,6 @@ const RedisTargetConfig = z
   .strict();
 
 export const Permission = z.enum(['read', 'operate', 'admin'], { message: 'must be read, operate or admin' });
-const ActionId = z.string().regex(/^[a-z]+\.[a-z-]+$/, 'must be an action id such as service.restart');
 
 export const ServiceSchema = z
   .object({
@@ -59,6 +56,11 @@ export const CatalogSchema = z
       message: 'list at least one service',
     }),
     roles: z.record(CatalogId, RoleSchema).default({}),
+    /** Where alerts go: the first route whose labels match, else `defaultRoute`. */
+    routes: RoutesConfig.default([]),
+    defaultRoute: DefaultRouteConfig.optional(),
+    /** Alertmanager's API, for silences and "is it still firing?". */
+    alertmanager: AlertmanagerConfig.optional(),
   })
   .strict();
 

@@ -1,5 +1,6 @@
 import type { App, BlockAction, ButtonAction } from '@slack/bolt';
 import type { Logger } from 'pino';
+import type { IncidentDesk } from '../../alerts/incident-desk.js';
 import { actionFromActionId, decodeButtonValue } from '../../commands/button-value.js';
 import type { Dispatcher } from '../../commands/dispatch.js';
 import type { Registry } from '../../commands/registry.js';
@@ -14,7 +15,7 @@ const TAMPERED =
  * carry a Slack confirm dialog, so a click on them is a confirmation. The result goes into
  * the thread of the message that holds the button.
  */
-export function registerActionButtons(app: App, deps: { registry: Registry; dispatcher: Dispatcher; logger: Logger }): void {
+export function registerActionButtons(app: App, deps: { registry: Registry; dispatcher: Dispatcher; incidents: IncidentDesk; logger: Logger }): void {
   app.action<BlockAction<ButtonAction>>(/^act:/, async ({ ack, body, action, client, respond }) => {
     await ack();
     const actionId = actionFromActionId(action.action_id);
@@ -27,7 +28,9 @@ export function registerActionButtons(app: App, deps: { registry: Registry; disp
     }
     const channel = body.channel?.id;
     const threadTs = body.message?.thread_ts ?? body.message?.ts;
-    const thread = channel && threadTs ? createThreadProgress(client, channel, threadTs, deps.logger) : undefined;
+    // On an incident message the result belongs to the incident's timeline, written through the outbox.
+    const incident = value.i;
+    const thread = channel && threadTs && !incident ? createThreadProgress(client, channel, threadTs, deps.logger) : undefined;
     const result = await deps.dispatcher.dispatch({
       actionId: definition.id,
       input: value.in,
@@ -37,6 +40,11 @@ export function registerActionButtons(app: App, deps: { registry: Registry; disp
       ...(thread ? { progress: thread.progress } : {}),
     });
     const who = `<@${body.user.id}>: `;
+    if (incident && (result.status === 'succeeded' || result.status === 'failed' || result.status === 'timed_out')) {
+      const target = definition.target(value.in);
+      await deps.incidents.recordRun(incident, body.user.id, { actionTitle: definition.title, status: result.status, summary: result.reply.text, ref: result.ref, ...(target ? { target } : {}) });
+      return;
+    }
     if (result.status === 'refused' || result.status === 'invalid' || !thread) {
       // Refusals are for the person who clicked, not the channel.
       await respondSafely(respond, { response_type: 'ephemeral', replace_original: false, text: result.reply.text }, deps.logger, result.ref);

@@ -1,0 +1,63 @@
+import type { AutomationConfig, DefaultRouteConfig, RouteConfig } from './route-schema.js';
+
+/** The name a match on `defaultRoute` reports; route names are lowercase ids, so it cannot clash. */
+export const DEFAULT_ROUTE_NAME = 'defaultRoute';
+
+/** Where an alert group goes and what its incident message offers. */
+export interface MatchedRoute {
+  name: string;
+  channel: string;
+  escalation?: string;
+  /** The catalog service the runbook buttons act on, when there is one. */
+  service?: string;
+  /** Action ids of the runbook buttons for an alertname: the `"*"` ones first, without repeats. */
+  buttons(alertname: string): string[];
+  automations: readonly AutomationConfig[];
+}
+
+type Labels = Readonly<Record<string, string>>;
+
+/**
+ * The route for an alert group's labels (usually its `commonLabels`): the first route whose
+ * `match` and `matchRe` all hold, else `defaultRoute`. A label the alerts lack counts as the
+ * empty string, as in Alertmanager. `knownServices` are the catalog's service ids: the alert's
+ * `service` label is used only when it names one of them.
+ */
+export function matchRoute(
+  routes: readonly RouteConfig[],
+  defaultRoute: DefaultRouteConfig,
+  labels: Labels,
+  knownServices: ReadonlySet<string>,
+): MatchedRoute {
+  const labelService = labels.service !== undefined && knownServices.has(labels.service) ? labels.service : undefined;
+  const route = routes.find((r) => matches(r, labels));
+  if (!route) {
+    return {
+      name: DEFAULT_ROUTE_NAME,
+      channel: defaultRoute.channel,
+      ...(defaultRoute.escalation ? { escalation: defaultRoute.escalation } : {}),
+      ...(labelService ? { service: labelService } : {}),
+      buttons: buttonsOf(defaultRoute.buttons),
+      automations: [],
+    };
+  }
+  const service = route.service ?? labelService;
+  return {
+    name: route.name,
+    channel: route.channel,
+    ...(route.escalation ? { escalation: route.escalation } : {}),
+    ...(service ? { service } : {}),
+    buttons: buttonsOf(route.buttons),
+    automations: route.automations,
+  };
+}
+
+function matches(route: RouteConfig, labels: Labels): boolean {
+  for (const [name, value] of Object.entries(route.match)) if ((labels[name] ?? '') !== value) return false;
+  for (const [name, regex] of Object.entries(route.matchRe)) if (!regex.test(labels[name] ?? '')) return false;
+  return true;
+}
+
+function buttonsOf(config: Readonly<Record<string, readonly string[]>>): (alertname: string) => string[] {
+  return (alertname) => [...new Set([...(config['*'] ?? []), ...(alertname === '*' ? [] : (config[alertname] ?? []))])];
+}

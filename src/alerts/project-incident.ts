@@ -1,0 +1,106 @@
+import type { Catalog } from '../config/catalog-schema.js';
+import type { Registry } from '../commands/registry.js';
+import type { Queryable } from '../store/db.js';
+import { incidentView } from '../store/incidents-repository.js';
+import type { IncidentEvent } from './apply-notification.js';
+import type { IncidentChanged } from './incident-desk.js';
+import type { IncidentView, RunbookButton } from './incident-view.js';
+import { matchRoute, type MatchedRoute } from './match-route.js';
+import type { OutboxWriter } from './outbox-port.js';
+import { renderIncident } from './render-incident.js';
+import { renderTimelineEvent, type TimelineEvent } from './render-timeline.js';
+
+/** The Slack name of an incident's parent message and thread in the outbox. */
+export const incidentMessageKey = (incidentId: string) => `incident:${incidentId}`;
+
+/** How a stored event reads in the thread; `opened` is the parent message itself. */
+export function toTimelineEvent(event: IncidentEvent): TimelineEvent | undefined {
+  switch (event.kind) {
+    case 'opened':
+      return undefined;
+    case 'alerts_firing':
+      return { kind: 'alerts_firing', fingerprints: event.data.fingerprints };
+    case 'alerts_resolved':
+      return { kind: 'alerts_resolved', fingerprints: event.data.fingerprints };
+    case 'resolved':
+      return { kind: 'incident_resolved', by: event.actor };
+    case 'reopened':
+      return { kind: 'reopened' };
+    case 'acknowledged':
+      return { kind: 'acknowledged', by: event.actor };
+    case 'silenced':
+      return { kind: 'silenced', silenceId: event.data.silenceId, endsAt: new Date(event.data.endsAt), by: event.actor };
+    case 'unsilenced':
+      return { kind: 'unsilenced', silenceId: event.data.silenceId, by: event.actor };
+    case 'run_finished':
+      return { kind: 'run_finished', actionTitle: event.data.actionTitle, by: event.actor, status: event.data.status, summary: event.data.summary, ref: event.data.ref, ...(event.data.target ? { target: event.data.target } : {}) };
+    case 'escalated':
+      return { kind: 'escalated', level: event.data.level, levels: event.data.levels, targets: event.data.targets };
+  }
+}
+
+/** The runbook buttons a route gives an incident: actions that take a service, for the route's service. */
+export function runbookButtons(route: MatchedRoute, view: IncidentView, registry: Registry): RunbookButton[] {
+  const service = route.service ?? view.service;
+  if (!service) return [];
+  const alertname = view.commonLabels.alertname ?? '*';
+  return route.buttons(alertname).flatMap((actionId) => {
+    const action = registry.get(actionId);
+    if (!action || !action.input.safeParse({ service }).success) return [];
+    const button: RunbookButton = { actionId, label: action.title, input: { service } };
+    return action.risk === 'destructive'
+      ? [{ ...button, confirm: { title: `${action.title}?`, text: `${action.title} \`${service}\` now, for incident #${view.number}?` } }]
+      : [button];
+  });
+}
+
+export interface ProjectorOptions {
+  catalog: Catalog;
+  registry: Registry;
+  outbox: OutboxWriter;
+  now: () => Date;
+  /** Told once per incident that no route and no defaultRoute gives it a channel. */
+  onUnrouted?: (incidentId: string) => void;
+}
+
+/**
+ * Renders an incident after every change and enqueues its Slack writes in the same
+ * transaction: the parent message (posted once, then edited in place, coalesced by the
+ * outbox) and one thread reply per event.
+ */
+export function createIncidentProjector(options: ProjectorOptions): IncidentChanged {
+  const { catalog, registry, outbox, now } = options;
+  const services = new Set(Object.keys(catalog.services));
+
+  async function routeOf(tx: Queryable, view: IncidentView): Promise<{ route: MatchedRoute | undefined; channel: string | null; isNew: boolean }> {
+    const { rows } = await tx.query<{ channel: string | null }>('SELECT channel FROM incidents WHERE id = $1', [view.id]);
+    const stored = rows[0]?.channel ?? null;
+    const labels = { ...view.commonLabels, ...view.groupLabels };
+    const route = catalog.defaultRoute || catalog.routes.length ? matchRoute(catalog.routes, catalog.defaultRoute ?? { channel: '', buttons: {} }, labels, services) : undefined;
+    if (stored) return { route, channel: stored, isNew: false };
+    const channel = route?.channel || null;
+    if (channel) await tx.query('UPDATE incidents SET channel = $2, route_name = $3 WHERE id = $1', [view.id, channel, route!.name]);
+    return { route, channel, isNew: channel !== null };
+  }
+
+  return async (tx, incidentId, events) => {
+    const stored = await incidentView(tx, incidentId);
+    if (!stored) return;
+    const { route, channel, isNew } = await routeOf(tx, stored);
+    if (!channel) {
+      options.onUnrouted?.(incidentId);
+      return;
+    }
+    const view: IncidentView = { ...stored, buttons: route ? runbookButtons(route, stored, registry) : [] };
+    const parent = renderIncident(view, now());
+    const key = incidentMessageKey(incidentId);
+    if (isNew) await outbox.enqueue(tx, { kind: 'post', channel, messageKey: key, priority: 'routine', ...parent });
+    else await outbox.enqueue(tx, { kind: 'update', messageKey: key, priority: 'routine', ...parent });
+    for (const event of events) {
+      const timeline = toTimelineEvent(event);
+      if (!timeline) continue;
+      const reply = renderTimelineEvent(timeline, view);
+      await outbox.enqueue(tx, { kind: 'reply', threadKey: key, priority: event.kind === 'escalated' ? 'page' : 'routine', ...reply });
+    }
+  };
+}

@@ -1,0 +1,134 @@
+import type { KnownBlock } from '@slack/types';
+import type { IncidentView } from './incident-view.js';
+import { codeSpan, escapeAlertText, mentionUser, slackDate, truncateText } from './mrkdwn.js';
+import { count, describeAlert, MAX_LISTED_ALERTS } from './render-incident.js';
+
+/** The outcome of a run, as the runs table records it. */
+export type RunOutcome = 'succeeded' | 'failed' | 'timed_out' | 'refused';
+
+/**
+ * One thing that happened to an incident, as its thread shows it. `by` is a Slack user id, or
+ * `alertmanager`, or the name of what acted for Switchboard (an automation rule, a schedule).
+ */
+export type TimelineEvent =
+  /** Alerts that joined the group (new, or firing again); their labels come from the view. */
+  | { kind: 'alerts_firing'; fingerprints: readonly string[] }
+  | { kind: 'alerts_resolved'; fingerprints: readonly string[] }
+  | { kind: 'incident_resolved'; by: string }
+  | { kind: 'acknowledged'; by: string }
+  | { kind: 'silenced'; silenceId: string; endsAt: Date; by: string }
+  /** `by` is `alertmanager` when the silence expired or was removed there. */
+  | { kind: 'unsilenced'; silenceId: string; by: string }
+  /** `summary` is the action's reply, already mrkdwn-safe (actions escape what they report). */
+  | { kind: 'run_finished'; actionTitle: string; target?: string; by: string; status: RunOutcome; summary: string; ref?: string }
+  /** `targets` are catalog mentions: `<@U…>`, `<@W…>` or `<!subteam^S…>`; anything else is shown as text. */
+  | { kind: 'escalated'; level: number; levels: number; targets: readonly string[] }
+  | { kind: 'reopened' }
+  /** A person's note: untrusted text. */
+  | { kind: 'note'; by: string; text: string };
+
+export type TimelineEventKind = TimelineEvent['kind'];
+
+const TEXT_BUDGET = 2_900;
+const MAX_TARGETS = 50;
+const MENTION = /^<(?:@[UW][A-Z0-9]{2,}|!subteam\^S[A-Z0-9]{2,}(?:\|@?[\p{L}\p{N}._-]{1,80})?)>$/u;
+
+const RUN_EMOJI: Record<RunOutcome, string> = { succeeded: '✅', failed: '❌', timed_out: '⏱️', refused: '🚫' };
+const RUN_WORDS: Record<RunOutcome, string> = { succeeded: 'succeeded', failed: 'failed', timed_out: 'timed out', refused: 'was refused' };
+
+/** A thread reply about one timeline event. Pure; escaped; within Slack's limits. */
+export function renderTimelineEvent(event: TimelineEvent, view: IncidentView): { text: string; blocks?: KnownBlock[] } {
+  switch (event.kind) {
+    case 'alerts_firing':
+    case 'alerts_resolved':
+      return alertsChanged(event.kind, event.fingerprints, view);
+    case 'incident_resolved': {
+      const still = view.counts.firing > 0 ? ` Alertmanager still reports ${count(view.counts.firing)} firing.` : '';
+      return { text: event.by === 'alertmanager' ? '✅ Resolved: every alert stopped firing.' : `✅ ${actor(event.by)} resolved the incident.${still}` };
+    }
+    case 'acknowledged':
+      return { text: `👀 ${actor(event.by)} acknowledged.${view.escalation ? ' Escalation stopped.' : ''}` };
+    case 'silenced':
+      return { text: `🔕 ${actor(event.by)} silenced these alerts until ${slackDate(event.endsAt)} (silence ${codeSpan(event.silenceId, 60)}).` };
+    case 'unsilenced':
+      return {
+        text:
+          event.by === 'alertmanager'
+            ? `🔔 Silence ${codeSpan(event.silenceId, 60)} ended.`
+            : `🔔 ${actor(event.by)} removed silence ${codeSpan(event.silenceId, 60)}.`,
+      };
+    case 'run_finished':
+      return runFinished(event);
+    case 'escalated':
+      return escalated(event);
+    case 'reopened':
+      return { text: `🔁 Alerts fired again: incident #${view.number} is open again.` };
+    case 'note': {
+      const head = `📝 ${actor(event.by)}: `;
+      return { text: head + escapeAlertText(event.text, TEXT_BUDGET - head.length) };
+    }
+  }
+}
+
+function actor(by: string): string {
+  if (by === 'alertmanager') return 'Alertmanager';
+  return mentionUser(by);
+}
+
+function alertsChanged(kind: 'alerts_firing' | 'alerts_resolved', fingerprints: readonly string[], view: IncidentView) {
+  const byFingerprint = new Map(view.alerts.map((a) => [a.fingerprint, a]));
+  const n = fingerprints.length;
+  const noun = n === 1 ? 'alert' : 'alerts';
+  const text =
+    kind === 'alerts_firing'
+      ? `🔴 ${count(n)} ${noun} started firing (${count(view.counts.firing)} firing now).`
+      : `✅ ${count(n)} ${noun} resolved (${count(view.counts.firing)} still firing).`;
+  let list = '';
+  let shown = 0;
+  for (const fingerprint of fingerprints.slice(0, MAX_LISTED_ALERTS)) {
+    const alert = byFingerprint.get(fingerprint);
+    const line = alert ? describeAlert(alert, view) : codeSpan(fingerprint, 40);
+    if (list.length + line.length + 1 > TEXT_BUDGET - 60) break;
+    list += `${list ? '\n' : ''}${line}`;
+    shown++;
+  }
+  if (n > shown) list += `\n_…and ${count(n - shown)} more_`;
+  if (!list.trim()) return { text };
+  return {
+    text,
+    blocks: [
+      { type: 'section', text: { type: 'mrkdwn', text } },
+      { type: 'section', text: { type: 'mrkdwn', text: list, verbatim: true } },
+    ] satisfies KnownBlock[],
+  };
+}
+
+function runFinished(event: Extract<TimelineEvent, { kind: 'run_finished' }>) {
+  const target = event.target ? ` ${codeSpan(event.target, 80)}` : '';
+  const ref = event.ref ? ` (ref ${codeSpan(event.ref, 40)})` : '';
+  const head = `${RUN_EMOJI[event.status]} *${escapeAlertText(truncateText(event.actionTitle, 100), 150)}*${target} ${RUN_WORDS[event.status]} — by ${actor(event.by)}${ref}`;
+  const summary = cutMrkdwn(event.summary.trim(), TEXT_BUDGET - head.length - 1);
+  const text = summary ? `${head}\n${summary}` : head;
+  return { text, blocks: [{ type: 'section', text: { type: 'mrkdwn', text } }] satisfies KnownBlock[] };
+}
+
+function escalated(event: Extract<TimelineEvent, { kind: 'escalated' }>) {
+  const targets = event.targets.slice(0, MAX_TARGETS).map((t) => (MENTION.test(t) ? t : escapeAlertText(t, 80)));
+  const more = event.targets.length > MAX_TARGETS ? ` and ${count(event.targets.length - MAX_TARGETS)} more` : '';
+  const who = targets.length ? `: ${targets.join(' ')}${more}` : ' (this level names nobody)';
+  return { text: cutMrkdwn(`📣 Escalated to level ${event.level} of ${event.levels}${who}`, TEXT_BUDGET) };
+}
+
+/**
+ * Cuts text that is already mrkdwn to `max` characters without leaving half a `<…>` link or
+ * mention, or half an `&…;` entity, at the end.
+ */
+export function cutMrkdwn(text: string, max: number): string {
+  if (text.length <= max) return text;
+  let cut = truncateText(text, max).slice(0, -1);
+  const open = cut.lastIndexOf('<');
+  if (open > cut.lastIndexOf('>')) cut = cut.slice(0, open);
+  const amp = cut.lastIndexOf('&');
+  if (amp > cut.lastIndexOf(';')) cut = cut.slice(0, amp);
+  return `${cut}…`;
+}

@@ -1,0 +1,59 @@
+import type { Logger } from 'pino';
+import { createIncidentDesk, type IncidentDesk } from '../alerts/incident-desk.js';
+import { createIntake } from '../alerts/intake.js';
+import { createOutbox } from '../alerts/outbox.js';
+import { createIncidentProjector } from '../alerts/project-incident.js';
+import type { Registry } from '../commands/registry.js';
+import type { Catalog } from '../config/catalog-schema.js';
+import type { Env } from '../config/env.js';
+import { createSlackChatPoster, createSlackWebClient } from '../integrations/slack/chat-poster.js';
+import { createOutboxSender, type OutboxSender } from '../integrations/slack/outbox-sender.js';
+import type { Db } from '../store/db.js';
+import { createAlertmanagerHandler } from './routes/alertmanager.js';
+import type { Handler } from './http-server.js';
+import type { Metrics } from './metrics.js';
+
+export interface Alerting {
+  incidents: IncidentDesk;
+  /** `POST /alertmanager`. */
+  webhook: Handler;
+  /** Drains the outbox to Slack; absent when Slack is not connected (rows wait in the store). */
+  sender: OutboxSender | undefined;
+}
+
+/** Alertmanager intake, incidents and their Slack threads through the durable outbox. */
+export function buildAlerting(options: { db: Db; env: Env; catalog: Catalog; registry: Registry; logger: Logger; metrics: Metrics; slackToken: string | undefined }): Alerting {
+  const { db, env, catalog, registry, logger } = options;
+  const now = () => new Date();
+  const unrouted = new Set<string>();
+  const projector = createIncidentProjector({
+    catalog,
+    registry,
+    outbox: createOutbox(),
+    now,
+    onUnrouted: (id) => {
+      if (unrouted.size > 1_000 || unrouted.has(id)) return;
+      unrouted.add(id);
+      logger.warn({ incident: id }, 'an incident matches no route and the catalog has no defaultRoute: it is recorded but not posted; add `defaultRoute: { channel: … }`');
+    },
+  });
+  const incidents = createIncidentDesk({ db, now, onIncidentChanged: projector });
+  const intake = createIntake({ db, now, onIncidentChanged: projector });
+  const webhook = createAlertmanagerHandler({ intake, auth: env.ALERTMANAGER_WEBHOOK_TOKEN ? { bearerToken: env.ALERTMANAGER_WEBHOOK_TOKEN } : {}, logger });
+  if (!webhook.authenticated) {
+    logger.warn('ALERTMANAGER_WEBHOOK_TOKEN is not set: anyone who can reach POST /alertmanager can open incidents; set it and the same token in Alertmanager (http_config.authorization.credentials)');
+  }
+  const sender = options.slackToken
+    ? createOutboxSender({
+        db,
+        poster: createSlackChatPoster(createSlackWebClient({ token: options.slackToken, ...(env.SLACK_API_URL ? { slackApiUrl: env.SLACK_API_URL } : {}) })),
+        logger: logger.child({ component: 'outbox' }),
+        metrics: {
+          onSent: (kind) => options.metrics.slackWrites.inc({ kind, result: 'sent' }),
+          onFailed: (kind) => options.metrics.slackWrites.inc({ kind, result: 'failed' }),
+          onRateLimited: () => options.metrics.slackWrites.inc({ kind: 'any', result: 'rate_limited' }),
+        },
+      })
+    : undefined;
+  return { incidents, webhook, sender };
+}

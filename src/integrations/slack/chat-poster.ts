@@ -1,0 +1,122 @@
+import type { KnownBlock } from '@slack/types';
+import {
+  WebAPIHTTPError,
+  WebAPIPlatformError,
+  WebAPIRateLimitedError,
+  WebAPIRequestError,
+  WebClient,
+  type Logger as SlackLogger,
+  type LogLevel,
+} from '@slack/web-api';
+
+export interface ChatMessage {
+  channel: string;
+  text: string;
+  blocks?: KnownBlock[];
+  /** Posts into the thread of this parent message. */
+  thread_ts?: string;
+}
+
+/** The three Slack calls the outbox makes; failures are thrown as `ChatPostError`. */
+export interface ChatPoster {
+  postMessage(message: ChatMessage): Promise<{ channel: string; ts: string }>;
+  update(message: { channel: string; ts: string; text: string; blocks?: KnownBlock[] }): Promise<void>;
+  /** The DM channel id with `userId` (conversations.open). */
+  openDm(userId: string): Promise<string>;
+}
+
+/**
+ * Why a Slack call failed, as the sender acts on it: wait as told, back off and retry, or give up
+ * (with Slack's error code, e.g. `not_in_channel`).
+ */
+export type ChatPostFailure =
+  | { kind: 'rate_limited'; retryAfterMs: number }
+  | { kind: 'transient'; detail: string }
+  | { kind: 'permanent'; code: string; detail?: string };
+
+export class ChatPostError extends Error {
+  constructor(
+    readonly failure: ChatPostFailure,
+    options?: { cause?: unknown },
+  ) {
+    super(failure.kind === 'permanent' ? `Slack refused the call: ${failure.code}` : failure.kind === 'rate_limited' ? `Slack rate limited the call for ${failure.retryAfterMs} ms` : `Slack call failed: ${failure.detail}`, options);
+    this.name = 'ChatPostError';
+  }
+}
+
+// Slack answers these with HTTP 200 and ok:false, yet they say nothing about the request itself.
+const TRANSIENT_CODES = new Set(['internal_error', 'fatal_error', 'service_unavailable', 'request_timeout']);
+// The posting limit as an API error rather than HTTP 429; Slack gives no wait with it.
+const RATE_LIMIT_CODES = new Set(['ratelimited', 'rate_limited']);
+const DEFAULT_RATE_LIMIT_MS = 5_000;
+
+/** Sorts an error from `@slack/web-api` (or the network under it) into what the sender does next. */
+export function toChatPostFailure(error: unknown): ChatPostFailure {
+  if (error instanceof ChatPostError) return error.failure;
+  if (error instanceof WebAPIRateLimitedError) return { kind: 'rate_limited', retryAfterMs: Math.max(1, error.retryAfter) * 1000 };
+  if (error instanceof WebAPIPlatformError) {
+    const code = error.data.error;
+    if (RATE_LIMIT_CODES.has(code)) return { kind: 'rate_limited', retryAfterMs: DEFAULT_RATE_LIMIT_MS };
+    if (TRANSIENT_CODES.has(code)) return { kind: 'transient', detail: code };
+    const details = (error.data as { errors?: unknown }).errors ?? error.data.response_metadata?.messages;
+    return { kind: 'permanent', code, ...(Array.isArray(details) && details.length ? { detail: details.map(String).join('; ') } : {}) };
+  }
+  if (error instanceof WebAPIHTTPError) {
+    if (error.statusCode >= 500 || error.statusCode === 408) return { kind: 'transient', detail: `HTTP ${error.statusCode}` };
+    return { kind: 'permanent', code: `http_${error.statusCode}` };
+  }
+  if (error instanceof WebAPIRequestError) return { kind: 'transient', detail: error.original.message || error.message };
+  return { kind: 'transient', detail: error instanceof Error ? error.message : String(error) };
+}
+
+const translated = async <T>(call: () => Promise<T>): Promise<T> => {
+  try {
+    return await call();
+  } catch (error) {
+    throw new ChatPostError(toChatPostFailure(error), { cause: error });
+  }
+};
+
+/**
+ * A WebClient for the outbox: it makes each call once and reports a 429 at once, because the
+ * outbox owns retries and pacing (the client's own retries would hold a row and its channel
+ * for up to half an hour). `timeoutMs` must stay well below the sender's lease.
+ */
+export function createSlackWebClient(options: { token: string; slackApiUrl?: string; timeoutMs?: number; logger?: SlackLogger; logLevel?: LogLevel }): WebClient {
+  return new WebClient(options.token, {
+    ...(options.slackApiUrl ? { slackApiUrl: options.slackApiUrl } : {}),
+    retryConfig: { retries: 0 },
+    rejectRateLimitedCalls: true,
+    timeout: options.timeoutMs ?? 15_000,
+    ...(options.logger ? { logger: options.logger } : {}),
+    ...(options.logLevel ? { logLevel: options.logLevel } : {}),
+  });
+}
+
+/** `ChatPoster` on `@slack/web-api`; build the client with `createSlackWebClient`. */
+export function createSlackChatPoster(client: WebClient): ChatPoster {
+  return {
+    postMessage: (message) =>
+      translated(async () => {
+        const result = await client.chat.postMessage({
+          channel: message.channel,
+          text: message.text,
+          ...(message.blocks ? { blocks: message.blocks } : {}),
+          ...(message.thread_ts ? { thread_ts: message.thread_ts } : {}),
+        });
+        if (!result.ts) throw new ChatPostError({ kind: 'permanent', code: 'missing_ts', detail: 'chat.postMessage answered ok without a ts' });
+        return { channel: result.channel ?? message.channel, ts: result.ts };
+      }),
+    update: (message) =>
+      translated(async () => {
+        await client.chat.update({ channel: message.channel, ts: message.ts, text: message.text, ...(message.blocks ? { blocks: message.blocks } : {}) });
+      }),
+    openDm: (userId) =>
+      translated(async () => {
+        const result = await client.conversations.open({ users: userId });
+        const id = result.channel?.id;
+        if (!id) throw new ChatPostError({ kind: 'permanent', code: 'missing_channel', detail: 'conversations.open answered ok without a channel' });
+        return id;
+      }),
+  };
+}

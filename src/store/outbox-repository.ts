@@ -1,0 +1,349 @@
+import type { Db, Queryable } from './db.js';
+
+/** What a Slack write carries; blocks are Block Kit JSON, checked by the renderers that made them. */
+export interface OutboxPayload {
+  text: string;
+  blocks?: unknown[];
+}
+
+/** 0 page, 1 routine (the column's values). */
+export type OutboxPriorityValue = 0 | 1;
+
+export type NewOutboxRow =
+  | { kind: 'post'; channel: string; messageKey: string; priority: OutboxPriorityValue; payload: OutboxPayload }
+  | { kind: 'update'; messageKey: string; priority: OutboxPriorityValue; payload: OutboxPayload }
+  | { kind: 'reply'; threadKey: string; messageKey?: string; priority: OutboxPriorityValue; payload: OutboxPayload }
+  | { kind: 'dm'; userId: string; priority: OutboxPriorityValue; payload: OutboxPayload };
+
+/** A Slack message the outbox posted. */
+export interface SlackMessageRef {
+  channel: string;
+  ts: string;
+}
+
+/** Work one sender took from the outbox: it holds a lease on the rows until it reports back. */
+export type OutboxJob =
+  /** chat.postMessage for a post, a reply (with the parent's ts) or a DM whose channel is known. */
+  | { type: 'post'; id: number; kind: 'post' | 'reply' | 'dm'; channel: string; threadTs?: string; messageKey?: string; payload: OutboxPayload; attempts: number }
+  /** chat.update of the latest render; `revision` tells whether a newer one arrived meanwhile. */
+  | { type: 'update'; id: number; messageKey: string; channel: string; ts: string; payload: OutboxPayload; attempts: number; revision: number }
+  /** conversations.open for DMs whose channel is not known yet. */
+  | { type: 'open'; ids: number[]; userId: string; attempts: number };
+
+// Keys of the advisory locks that make one instance at a time claim in a channel ("sbox").
+const CHANNEL_LOCK = 0x73626f78;
+const PENDING_POST_CONFLICT = `ON CONFLICT (message_key) WHERE kind IN ('post', 'reply') AND state = 'pending' AND message_key IS NOT NULL DO NOTHING`;
+
+/**
+ * Adds one Slack write in the caller's transaction. A post or keyed reply whose message already
+ * exists (or waits) is not added again; an update replaces the payload of the one still waiting.
+ */
+export async function insertOutboxRow(tx: Queryable, row: NewOutboxRow): Promise<void> {
+  const payload = JSON.stringify(row.payload);
+  switch (row.kind) {
+    case 'post':
+      await tx.query(
+        `INSERT INTO outbox (kind, channel, message_key, priority, payload)
+         SELECT 'post', $1, $2, $3, $4::jsonb
+          WHERE NOT EXISTS (SELECT 1 FROM slack_messages WHERE message_key = $2)
+         ${PENDING_POST_CONFLICT}`,
+        [row.channel, row.messageKey, row.priority, payload],
+      );
+      return;
+    case 'reply':
+      await tx.query(
+        `INSERT INTO outbox (kind, channel, thread_key, message_key, priority, payload)
+         SELECT 'reply', (SELECT channel FROM slack_messages WHERE message_key = $1), $1, $2::text, $3, $4::jsonb
+          WHERE $2::text IS NULL OR NOT EXISTS (SELECT 1 FROM slack_messages WHERE message_key = $2::text)
+         ${PENDING_POST_CONFLICT}`,
+        [row.threadKey, row.messageKey ?? null, row.priority, payload],
+      );
+      return;
+    case 'update':
+      // Only the latest render matters; the more urgent priority of the two wins.
+      await tx.query(
+        `INSERT INTO outbox (kind, channel, message_key, priority, payload)
+         VALUES ('update', (SELECT channel FROM slack_messages WHERE message_key = $1), $1, $2, $3::jsonb)
+         ON CONFLICT (message_key) WHERE kind = 'update' AND state = 'pending'
+         DO UPDATE SET payload = EXCLUDED.payload, priority = LEAST(outbox.priority, EXCLUDED.priority), revision = outbox.revision + 1`,
+        [row.messageKey, row.priority, payload],
+      );
+      return;
+    case 'dm':
+      await tx.query(
+        `INSERT INTO outbox (kind, channel, user_id, priority, payload)
+         VALUES ('dm', (SELECT channel FROM slack_dm_channels WHERE user_id = $1), $1, $2, $3::jsonb)`,
+        [row.userId, row.priority, payload],
+      );
+      return;
+  }
+}
+
+/** The channel and ts of a message the outbox posted under `messageKey`, once Slack answered. */
+export async function findSlackMessage(q: Queryable, messageKey: string): Promise<SlackMessageRef | undefined> {
+  const { rows } = await q.query<SlackMessageRef>('SELECT channel, ts FROM slack_messages WHERE message_key = $1', [messageKey]);
+  return rows[0];
+}
+
+interface HeadRow {
+  id: number;
+  kind: 'post' | 'reply' | 'dm';
+  payload: OutboxPayload;
+  message_key: string | null;
+  attempts: number;
+  waiting: boolean;
+  thread_ts: string | null;
+  done_ts: string | null;
+}
+
+type PostJob = Extract<OutboxJob, { type: 'post' }>;
+
+/** The sender's side of the outbox: claims with leases, and the outcome of each Slack call. */
+export function createOutboxRepository(db: Db) {
+  const idsOf = (job: OutboxJob): number[] => (job.type === 'open' ? job.ids : [job.id]);
+
+  /** Replies and edits learn their channel from the parent, DMs from the opened conversation. */
+  async function resolveChannels(tx: Queryable): Promise<void> {
+    await tx.query(
+      `UPDATE outbox o SET channel = m.channel
+         FROM slack_messages m
+        WHERE m.message_key = CASE o.kind WHEN 'reply' THEN o.thread_key ELSE o.message_key END
+          AND o.id IN (SELECT u.id FROM outbox u
+                        JOIN slack_messages p ON p.message_key = CASE u.kind WHEN 'reply' THEN u.thread_key ELSE u.message_key END
+                        WHERE u.state = 'pending' AND u.channel IS NULL AND u.kind IN ('reply', 'update')
+                        FOR UPDATE OF u SKIP LOCKED)`,
+    );
+    await tx.query(
+      `UPDATE outbox o SET channel = d.channel
+         FROM slack_dm_channels d
+        WHERE d.user_id = o.user_id
+          AND o.id IN (SELECT u.id FROM outbox u JOIN slack_dm_channels p ON p.user_id = u.user_id
+                        WHERE u.state = 'pending' AND u.channel IS NULL AND u.kind = 'dm'
+                        FOR UPDATE OF u SKIP LOCKED)`,
+    );
+  }
+
+  /**
+   * The head of one channel's queue (priority, then id), if the channel is free and the head is
+   * due. The advisory lock makes this instance the only one claiming in the channel until commit,
+   * so the head cannot be overtaken by a later row; posts already made are marked sent on the way.
+   */
+  async function claimChannelHead(tx: Queryable, channel: string, now: Date, lease: Date): Promise<{ job?: PostJob; skipped: number }> {
+    let skipped = 0;
+    const locked = await tx.query<{ ok: boolean }>('SELECT pg_try_advisory_xact_lock($1::int, hashtext($2::text)) AS ok', [CHANNEL_LOCK, channel]);
+    if (!locked.rows[0]?.ok) return { skipped };
+    const busy = await tx.query('SELECT 1 FROM slack_channels WHERE channel = $1 AND next_post_at > $2', [channel, now]);
+    // rows, not rowCount: PGlite counts no rows for a SELECT.
+    if (busy.rows.length > 0) return { skipped };
+    for (;;) {
+      const { rows } = await tx.query<HeadRow>(
+        `SELECT o.id, o.kind, o.payload, o.message_key, o.attempts, o.not_before > $2 AS waiting,
+                parent.ts AS thread_ts, done.ts AS done_ts
+           FROM outbox o
+           LEFT JOIN slack_messages parent ON o.kind = 'reply' AND parent.message_key = o.thread_key
+           LEFT JOIN slack_messages done ON o.kind IN ('post', 'reply') AND done.message_key = o.message_key
+          WHERE o.channel = $1 AND o.state = 'pending' AND o.kind <> 'update'
+          ORDER BY o.priority, o.id
+          LIMIT 1
+          FOR UPDATE OF o SKIP LOCKED`,
+        [channel, now],
+      );
+      const head = rows[0];
+      // A head in backoff holds its channel: later rows must not overtake it.
+      if (!head || head.waiting || (head.kind === 'reply' && !head.thread_ts)) return { skipped };
+      if (head.done_ts) {
+        // Posted already (a retry after a lost answer, or the same notification twice): never again.
+        await tx.query(`UPDATE outbox SET state = 'sent', sent_at = $2, last_error = 'already posted' WHERE id = $1`, [head.id, now]);
+        skipped += 1;
+        continue;
+      }
+      await tx.query('UPDATE outbox SET not_before = $2 WHERE id = $1', [head.id, lease]);
+      await tx.query(
+        `INSERT INTO slack_channels (channel, next_post_at) VALUES ($1, $2)
+         ON CONFLICT (channel) DO UPDATE SET next_post_at = EXCLUDED.next_post_at`,
+        [channel, lease],
+      );
+      return {
+        skipped,
+        job: {
+          type: 'post',
+          id: Number(head.id),
+          kind: head.kind,
+          channel,
+          ...(head.thread_ts ? { threadTs: head.thread_ts } : {}),
+          ...(head.message_key ? { messageKey: head.message_key } : {}),
+          payload: head.payload,
+          attempts: head.attempts,
+        },
+      };
+    }
+  }
+
+  async function claimUpdates(tx: Queryable, now: Date, lease: Date, limit: number): Promise<OutboxJob[]> {
+    // At most one pending update per message exists; locking the message row too serializes
+    // edits of one message across instances.
+    const { rows } = await tx.query<{ id: number; message_key: string; payload: OutboxPayload; attempts: number; revision: number; channel: string; ts: string }>(
+      `SELECT o.id, o.message_key, o.payload, o.attempts, o.revision, m.channel, m.ts
+         FROM outbox o JOIN slack_messages m ON m.message_key = o.message_key
+        WHERE o.state = 'pending' AND o.kind = 'update' AND o.not_before <= $1 AND m.next_update_at <= $1
+        ORDER BY o.priority, o.id
+        LIMIT $2
+        FOR UPDATE OF o, m SKIP LOCKED`,
+      [now, limit],
+    );
+    for (const row of rows) {
+      await tx.query('UPDATE outbox SET not_before = $2 WHERE id = $1', [row.id, lease]);
+      await tx.query('UPDATE slack_messages SET next_update_at = $2 WHERE message_key = $1', [row.message_key, lease]);
+    }
+    return rows.map((r) => ({ type: 'update', id: Number(r.id), messageKey: r.message_key, channel: r.channel, ts: r.ts, payload: r.payload, attempts: r.attempts, revision: r.revision }));
+  }
+
+  async function claimDmOpens(tx: Queryable, now: Date, lease: Date, limit: number): Promise<OutboxJob[]> {
+    const { rows } = await tx.query<{ id: number; user_id: string; attempts: number }>(
+      `SELECT id, user_id, attempts FROM outbox
+        WHERE state = 'pending' AND kind = 'dm' AND channel IS NULL AND not_before <= $1
+        ORDER BY priority, id
+        LIMIT $2
+        FOR UPDATE SKIP LOCKED`,
+      [now, limit],
+    );
+    const byUser = new Map<string, { ids: number[]; attempts: number }>();
+    for (const row of rows) {
+      const entry = byUser.get(row.user_id) ?? { ids: [], attempts: row.attempts };
+      entry.ids.push(Number(row.id));
+      byUser.set(row.user_id, entry);
+    }
+    if (rows.length) await tx.query('UPDATE outbox SET not_before = $2 WHERE id = ANY($1::bigint[])', [rows.map((r) => Number(r.id)), lease]);
+    return [...byUser].map(([userId, { ids, attempts }]) => ({ type: 'open', userId, ids, attempts }));
+  }
+
+  return {
+    /**
+     * Takes due work in one short transaction: the head of each free channel's queue, due edits of
+     * messages not edited recently, and DMs to open. Each claimed row (and its channel or message)
+     * is leased until `leaseMs` from now; a sender that dies just lets the lease run out.
+     */
+    async claim(options: { now: Date; leaseMs: number; limit: number }): Promise<{ jobs: OutboxJob[]; skipped: number }> {
+      const { now, limit } = options;
+      const lease = new Date(now.getTime() + options.leaseMs);
+      return db.transaction(async (tx) => {
+        await resolveChannels(tx);
+        const { rows: channels } = await tx.query<{ channel: string }>(
+          `SELECT o.channel FROM outbox o LEFT JOIN slack_channels c ON c.channel = o.channel
+            WHERE o.state = 'pending' AND o.kind <> 'update' AND o.channel IS NOT NULL AND o.not_before <= $1
+              AND (c.next_post_at IS NULL OR c.next_post_at <= $1)
+            GROUP BY o.channel
+            ORDER BY min(o.priority), min(o.id)
+            LIMIT $2`,
+          [now, limit],
+        );
+        const jobs: OutboxJob[] = [];
+        let skipped = 0;
+        for (const { channel } of channels) {
+          const head = await claimChannelHead(tx, channel, now, lease);
+          skipped += head.skipped;
+          if (head.job) jobs.push(head.job);
+        }
+        jobs.push(...(await claimUpdates(tx, now, lease, Math.max(0, limit - jobs.length))));
+        jobs.push(...(await claimDmOpens(tx, now, lease, Math.max(0, limit - jobs.length))));
+        return { jobs, skipped };
+      });
+    },
+
+    /** A post, reply or DM went out: the row is sent and, when keyed, its ts is the message's for good. */
+    async posted(job: PostJob, message: SlackMessageRef, at: { now: Date; nextPostAt: Date }): Promise<void> {
+      await db.transaction(async (tx) => {
+        await tx.query(`UPDATE outbox SET state = 'sent', sent_at = $2, attempts = attempts + 1, last_error = NULL WHERE id = $1`, [job.id, at.now]);
+        if (job.messageKey) {
+          await tx.query(
+            `INSERT INTO slack_messages (message_key, channel, ts, posted_at, next_update_at) VALUES ($1, $2, $3, $4, $4)
+             ON CONFLICT (message_key) DO NOTHING`,
+            [job.messageKey, message.channel, message.ts, at.now],
+          );
+        }
+        await tx.query('UPDATE slack_channels SET next_post_at = $2 WHERE channel = $1', [job.channel, at.nextPostAt]);
+      });
+    },
+
+    /** An edit went out. Returns false when a newer render arrived meanwhile: that one stays pending. */
+    async updated(job: Extract<OutboxJob, { type: 'update' }>, at: { now: Date; nextUpdateAt: Date }): Promise<boolean> {
+      return db.transaction(async (tx) => {
+        const sent = await tx.query(
+          `UPDATE outbox SET state = 'sent', sent_at = $3, attempts = attempts + 1, last_error = NULL WHERE id = $1 AND revision = $2`,
+          [job.id, job.revision, at.now],
+        );
+        if (sent.rowCount === 0) await tx.query(`UPDATE outbox SET not_before = $2, attempts = 0 WHERE id = $1 AND state = 'pending'`, [job.id, at.now]);
+        await tx.query('UPDATE slack_messages SET next_update_at = $2 WHERE message_key = $1', [job.messageKey, at.nextUpdateAt]);
+        return sent.rowCount > 0;
+      });
+    },
+
+    /** The DM conversation is known: its rows join that channel's queue. */
+    async dmOpened(job: Extract<OutboxJob, { type: 'open' }>, channel: string, now: Date): Promise<void> {
+      await db.transaction(async (tx) => {
+        await tx.query(
+          `INSERT INTO slack_dm_channels (user_id, channel, opened_at) VALUES ($1, $2, $3)
+           ON CONFLICT (user_id) DO UPDATE SET channel = EXCLUDED.channel, opened_at = EXCLUDED.opened_at`,
+          [job.userId, channel, now],
+        );
+        await tx.query(
+          `UPDATE outbox SET channel = $2, not_before = CASE WHEN id = ANY($3::bigint[]) THEN $4 ELSE not_before END
+            WHERE state = 'pending' AND kind = 'dm' AND user_id = $1 AND channel IS NULL`,
+          [job.userId, channel, job.ids, now],
+        );
+      });
+    },
+
+    /**
+     * Tries again at `notBefore`. The channel (or message) waits as long, so later rows in the same
+     * channel keep their order behind this one and a Retry-After is honoured for the whole channel.
+     */
+    async retry(job: OutboxJob, options: { notBefore: Date; countAttempt: boolean; error: string }): Promise<void> {
+      await db.transaction(async (tx) => {
+        await tx.query('UPDATE outbox SET not_before = $2, attempts = attempts + $3, last_error = $4 WHERE id = ANY($1::bigint[])', [
+          idsOf(job),
+          options.notBefore,
+          options.countAttempt ? 1 : 0,
+          options.error,
+        ]);
+        if (job.type === 'post') await tx.query('UPDATE slack_channels SET next_post_at = $2 WHERE channel = $1', [job.channel, options.notBefore]);
+        if (job.type === 'update') await tx.query('UPDATE slack_messages SET next_update_at = $2 WHERE message_key = $1', [job.messageKey, options.notBefore]);
+      });
+    },
+
+    /**
+     * Gives up on the rows. Replies and edits waiting for a post that failed fail with it (they
+     * could never be sent); returns how many did. An edit re-rendered meanwhile stays pending.
+     */
+    async fail(job: OutboxJob, options: { now: Date; error: string; nextAt: Date }): Promise<{ dependents: number }> {
+      return db.transaction(async (tx) => {
+        if (job.type === 'update') {
+          await tx.query(`UPDATE outbox SET state = 'failed', attempts = attempts + 1, last_error = $3 WHERE id = $1 AND revision = $2`, [job.id, job.revision, options.error]);
+          await tx.query(`UPDATE outbox SET not_before = $2 WHERE id = $1 AND state = 'pending'`, [job.id, options.now]);
+          await tx.query('UPDATE slack_messages SET next_update_at = $2 WHERE message_key = $1', [job.messageKey, options.nextAt]);
+          return { dependents: 0 };
+        }
+        await tx.query(`UPDATE outbox SET state = 'failed', attempts = attempts + 1, last_error = $2 WHERE id = ANY($1::bigint[])`, [idsOf(job), options.error]);
+        if (job.type !== 'post') return { dependents: 0 };
+        await tx.query('UPDATE slack_channels SET next_post_at = $2 WHERE channel = $1', [job.channel, options.nextAt]);
+        if (!job.messageKey) return { dependents: 0 };
+        const dependents = await tx.query(
+          `UPDATE outbox SET state = 'failed', last_error = $2
+            WHERE state = 'pending' AND ((kind = 'reply' AND thread_key = $1) OR (kind = 'update' AND message_key = $1))`,
+          [job.messageKey, `parent message ${job.messageKey} failed: ${options.error}`],
+        );
+        return { dependents: dependents.rowCount };
+      });
+    },
+
+    /** Rows by state, for the outbox gauges. */
+    async counts(): Promise<{ pending: number; failed: number }> {
+      const { rows } = await db.query<{ pending: number; failed: number }>(
+        `SELECT count(*) FILTER (WHERE state = 'pending')::int AS pending, count(*) FILTER (WHERE state = 'failed')::int AS failed FROM outbox`,
+      );
+      return rows[0] ?? { pending: 0, failed: 0 };
+    },
+  };
+}
+
+export type OutboxRepository = ReturnType<typeof createOutboxRepository>;
