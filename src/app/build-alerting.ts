@@ -11,6 +11,7 @@ import { createOutboxSender, type OutboxSender } from '../integrations/slack/out
 import type { Db } from '../store/db.js';
 import { createAlertmanagerHandler } from './routes/alertmanager.js';
 import type { Handler } from './http-server.js';
+import { toSlackLogger } from './logger.js';
 import type { Metrics } from './metrics.js';
 
 export interface Alerting {
@@ -46,7 +47,7 @@ export function buildAlerting(options: { db: Db; env: Env; catalog: Catalog; reg
   const sender = options.slackToken
     ? createOutboxSender({
         db,
-        poster: createSlackChatPoster(createSlackWebClient({ token: options.slackToken, ...(env.SLACK_API_URL ? { slackApiUrl: env.SLACK_API_URL } : {}) })),
+        poster: createSlackChatPoster(createSlackWebClient({ token: options.slackToken, logger: toSlackLogger(logger), ...(env.SLACK_API_URL ? { slackApiUrl: env.SLACK_API_URL } : {}) })),
         logger: logger.child({ component: 'outbox' }),
         metrics: {
           onSent: (kind) => options.metrics.slackWrites.inc({ kind, result: 'sent' }),
