@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { slackDate } from '../alerts/mrkdwn.js';
 import { formatDuration } from '../config/duration.js';
 import type { RunOrigin, RunsRepository, RunStatus } from '../store/runs-repository.js';
 import type { ActionDeps, Actor, AnyAction } from './action.js';
@@ -49,8 +50,8 @@ export interface DispatcherOptions {
 // A 'running' row outlives its action's timeout by this much before another run may take over.
 const ABANDON_GRACE_MS = 60_000;
 
-/** Slack renders this in each reader's own time zone; the fallback is UTC. */
-const slackTime = (at: Date) => `<!date^${Math.floor(at.getTime() / 1000)}^at {time} on {date_short}|at ${at.toISOString().slice(11, 16)} UTC>`;
+/** Slack renders this in each reader's own time zone. */
+const slackTime = (at: Date) => slackDate(at, 'at {time} on {date_short}');
 
 function cooldownFor(deps: ActionDeps, action: AnyAction, target: string | undefined): number {
   const service = target && Object.hasOwn(deps.catalog.services, target) ? deps.catalog.services[target] : undefined;

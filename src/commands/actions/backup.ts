@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { slackDate } from '../../alerts/mrkdwn.js';
 import { CatalogId } from '../../config/catalog-schema.js';
 import { formatDuration } from '../../config/duration.js';
 import type { Backup } from '../../integrations/backup/schema.js';
@@ -90,7 +91,7 @@ export const backupList = defineAction({
     if (records.length === 0) return { ok: true, summary: 'no backups', reply: { text: `No backups of \`${input.service}\` recorded yet. \`/ops backup ${input.service}\` starts one.` } };
     const lines = records.map((r) => {
       const icon = r.status === 'succeeded' ? '✓' : r.status === 'failed' ? '✗' : '⏳';
-      const when = `<!date^${Math.floor(r.startedAt.getTime() / 1000)}^{date_short} {time}|${r.startedAt.toISOString()}>`;
+      const when = slackDate(r.startedAt);
       const size = r.bytes !== null ? ` ${formatBytes(r.bytes)}` : '';
       const took = r.durationMs !== null ? ` in ${formatDuration(r.durationMs)}` : '';
       return `${icon} \`${r.target}\` ${when}${size}${took}${r.status === 'failed' ? ` — ${r.detail ?? ''}` : ''}`;

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { IncidentView } from '../../alerts/incident-view.js';
+import { slackDate } from '../../alerts/mrkdwn.js';
 import { Duration, formatDuration } from '../../config/duration.js';
 import { formatMatchers, matchersFromLabels } from '../../integrations/alertmanager/index.js';
 import { defineAction, type ActionDeps } from '../action.js';
@@ -33,7 +34,7 @@ export const incidentList = defineAction({
     if (open.length === 0) return { ok: true, summary: 'no open incidents', reply: { text: '✓ No open incidents.' } };
     const lines = open.map((i) => {
       const ack = i.acknowledged ? ` — ack <@${i.acknowledged.userId}>` : ' — *not acknowledged*';
-      const since = `<!date^${Math.floor(i.startedAt.getTime() / 1000)}^{date_short} {time}|${i.startedAt.toISOString()}>`;
+      const since = slackDate(i.startedAt);
       return `• [${escapeMrkdwn(i.severity)}] ${label(i)} — ${i.counts.firing} firing since ${since}${ack}${i.silence ? ' — silenced' : ''}`;
     });
     return { ok: true, summary: `${open.length} open`, reply: { text: [`*${open.length} open incident${open.length === 1 ? '' : 's'}*`, ...lines].join('\n') } };
@@ -119,7 +120,7 @@ export const silenceCreate = defineAction({
     const comment = input.comment ?? (incident ? `Incident #${incident.number} silenced from Slack` : 'Silenced from Slack');
     const { id } = await silencer.create({ matchers, startsAt, endsAt, createdBy: `slack:${actor.name ?? actor.id}`, comment }, { signal });
     if (incident) await deps.incidents.setSilence(incident.id, { silenceId: id, endsAt, by: actor.id });
-    const until = `<!date^${Math.floor(endsAt.getTime() / 1000)}^{date_short} {time}|${endsAt.toISOString()}>`;
+    const until = slackDate(endsAt);
     return {
       ok: true,
       summary: `silence ${id} on ${formatMatchers(matchers)} for ${formatDuration(input.duration)}`,
