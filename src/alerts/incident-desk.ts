@@ -13,7 +13,8 @@ export interface IncidentDesk {
   open(limit: number): Promise<IncidentView[]>;
   acknowledge(id: string, userId: string): Promise<incidents.ChangeResult>;
   resolve(id: string, userId: string): Promise<incidents.ChangeResult>;
-  setSilence(id: string, silence: { silenceId: string; endsAt: Date; by: string } | null): Promise<incidents.ChangeResult>;
+  /** `null` lifts the silence; `clearedBy` is who lifted it. */
+  setSilence(id: string, silence: { silenceId: string; endsAt: Date; by: string } | null, clearedBy?: string): Promise<incidents.ChangeResult>;
   /** Puts a run started from the incident (a runbook button, an automation) into its timeline. */
   recordRun(id: string, actor: string, run: Extract<IncidentEvent, { kind: 'run_finished' }>['data']): Promise<void>;
 }
@@ -37,7 +38,7 @@ export function createIncidentDesk(options: { db: Db; now: () => Date; onInciden
     open: (limit) => incidents.openIncidents(db, { limit }),
     acknowledge: (id, userId) => change(id, (tx) => incidents.acknowledge(tx, id, userId, now())),
     resolve: (id, userId) => change(id, (tx) => incidents.resolveManually(tx, id, userId, now())),
-    setSilence: (id, silence) => change(id, (tx) => incidents.setSilence(tx, id, silence, now())),
+    setSilence: (id, silence, clearedBy) => change(id, (tx) => incidents.setSilence(tx, id, silence, now(), clearedBy)),
     async recordRun(id, actor, run) {
       await change(id, async (tx) => {
         const event: IncidentEvent = { kind: 'run_finished', at: now(), actor, data: run };

@@ -1,4 +1,4 @@
-import { App, HTTPReceiver } from '@slack/bolt';
+import { App, HTTPReceiver, SocketModeReceiver } from '@slack/bolt';
 import type { Logger } from 'pino';
 import type { SlackMode } from '../config/env.js';
 import type { Handler } from './http-server.js';
@@ -22,15 +22,17 @@ export function createSlackConnection(mode: Exclude<SlackMode, { kind: 'offline'
   const slackLogger = toSlackLogger(logger);
   const clientOptions = mode.apiUrl ? { slackApiUrl: mode.apiUrl } : {};
   if (mode.kind === 'socket') {
-    const app = new App({ token: mode.botToken, appToken: mode.appToken, socketMode: true, logger: slackLogger, clientOptions });
+    // Our own receiver: Bolt's SocketModeReceiver.stop() resolves before the socket has closed, and Bolt
+    // would hand it the App's clientOptions object, which the socket client mutates (retryConfig of 100
+    // retries, meant for apps.connections.open) for the `client` of every listener.
+    const receiver = new SocketModeReceiver({ appToken: mode.appToken, logger: slackLogger, installerOptions: { clientOptions: { ...clientOptions } } });
+    const app = new App({ token: mode.botToken, receiver, logger: slackLogger, clientOptions });
     return {
       app,
       start: async () => {
         await app.start();
       },
-      stop: async () => {
-        await app.stop();
-      },
+      stop: () => receiver.client.disconnect(),
     };
   }
   const receiver = new HTTPReceiver({

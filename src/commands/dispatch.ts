@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { slackDate } from '../alerts/mrkdwn.js';
+import { isSlackUserId, slackDate } from '../alerts/mrkdwn.js';
 import { formatDuration } from '../config/duration.js';
 import type { RunOrigin, RunsRepository, RunStatus } from '../store/runs-repository.js';
 import type { ActionDeps, Actor, AnyAction } from './action.js';
@@ -111,7 +111,9 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       });
       if (blocked?.blocked === 'running') {
         const by = blocked.by;
-        const who = by ? `, started by ${by.actorId === 'automation' ? 'an automation' : `<@${by.actorId}>`} ${slackTime(by.startedAt)} (ref \`${by.ref}\`)` : '';
+        // Automations and schedules are not Slack users: name them rather than mention them.
+        const starter = by && (isSlackUserId(by.actorId) ? `<@${by.actorId}>` : `\`${by.actorName ?? by.actorId}\``);
+        const who = by ? `, started by ${starter} ${slackTime(by.startedAt)} (ref \`${by.ref}\`)` : '';
         return refuse(new UserError('RUN_IN_PROGRESS', { ...what, who }), 'run refused: already running');
       }
       if (blocked?.blocked === 'cooldown') {

@@ -180,9 +180,42 @@ async function alertRowsOf(db: Queryable, ids: readonly string[]): Promise<Map<s
   return byIncident;
 }
 
+interface EscalationRow {
+  incident_id: string;
+  levels: number;
+  notified_steps: number;
+  next_due_at: Timestamp | null;
+}
+
+/** How far each incident's escalation (migration 006) went: the level last paged (1-based; 0 before the first) and the next step. */
+async function escalationsOf(db: Queryable, rows: readonly IncidentRow[]): Promise<Map<string, NonNullable<IncidentView['escalation']>>> {
+  const byIncident = new Map<string, NonNullable<IncidentView['escalation']>>();
+  if (rows.length === 0) return byIncident;
+  const { rows: found } = await db.query<EscalationRow>(
+    `SELECT e.incident_id, e.notified_steps, e.next_due_at, jsonb_array_length(i.escalation_policy -> 'levels') AS levels
+       FROM escalations e JOIN incidents i ON i.id = e.incident_id
+      WHERE e.incident_id IN (SELECT value::uuid FROM jsonb_array_elements_text($1::jsonb)) AND i.escalation_policy IS NOT NULL`,
+    [JSON.stringify(rows.map((r) => r.id))],
+  );
+  const acknowledged = new Set(rows.filter((r) => r.acknowledged_at).map((r) => r.id));
+  for (const e of found) {
+    if (!(e.levels > 0)) continue;
+    const level = e.notified_steps === 0 ? 0 : ((e.notified_steps - 1) % e.levels) + 1;
+    // Once acknowledged, next_due_at is the acknowledger's reminder, not a next level.
+    const nextAt = e.next_due_at && !acknowledged.has(e.incident_id) ? { nextAt: date(e.next_due_at) } : {};
+    byIncident.set(e.incident_id, { level, levels: e.levels, ...nextAt });
+  }
+  return byIncident;
+}
+
 async function viewsOf(db: Queryable, rows: readonly IncidentRow[]): Promise<IncidentView[]> {
   const alerts = await alertRowsOf(db, rows.map((r) => r.id));
-  return rows.map((r) => toView(r, alerts.get(r.id) ?? []));
+  const escalations = await escalationsOf(db, rows);
+  return rows.map((r) => {
+    const view = toView(r, alerts.get(r.id) ?? []);
+    const escalation = escalations.get(r.id);
+    return escalation ? { ...view, escalation } : view;
+  });
 }
 
 // --- intake (inside its transaction) -------------------------------------------------------
@@ -386,6 +419,8 @@ export async function setSilence(
   id: string,
   silence: { silenceId: string; endsAt: Date; by: string } | null,
   now: Date = new Date(),
+  /** Who lifted the silence, when `silence` is null: a Slack user id, or what acted for Switchboard. */
+  clearedBy = 'switchboard',
 ): Promise<ChangeResult> {
   if (silence) {
     const result = await tx.query(
@@ -403,6 +438,6 @@ export async function setSilence(
       RETURNING old.silence_id`,
     [id, now],
   );
-  const event: IncidentEvent = { kind: 'unsilenced', at: now, actor: 'switchboard', data: { silenceId: rows[0]?.silence_id ?? '' } };
+  const event: IncidentEvent = { kind: 'unsilenced', at: now, actor: clearedBy, data: { silenceId: rows[0]?.silence_id ?? '' } };
   return changed(tx, id, event, { rowCount: rows.length });
 }

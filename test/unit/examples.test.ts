@@ -7,7 +7,12 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import type { Catalog } from '../../src/config/catalog-schema.js';
+import type { IncidentView } from '../../src/alerts/incident-view.js';
+import { matchRoute } from '../../src/alerts/match-route.js';
+import { runbookButtons } from '../../src/alerts/project-incident.js';
+import { allActions } from '../../src/commands/actions/index.js';
+import { createRegistry } from '../../src/commands/registry.js';
+import type { Catalog, ServiceConfig } from '../../src/config/catalog-schema.js';
 import { loadCatalog, parseCatalog } from '../../src/config/load-catalog.js';
 
 const run = promisify(execFile);
@@ -164,6 +169,108 @@ describe('examples/switchboard.yml', () => {
       .filter((line) => !line.trimStart().startsWith('#') && line.includes('://'))
       .filter((line) => !/\$\{[A-Z_]+:-[a-z]+:\/\//.test(line));
     expect(literal).toEqual([]);
+  });
+});
+
+describe('examples/switchboard.yml routes', () => {
+  const registry = createRegistry(allActions);
+  /** Alert names per service, from examples/rules/<service>.yml. */
+  const alertNames = async (id: string): Promise<string[]> => {
+    const doc = parse(await readFile(join(RULES_DIR, `${id}.yml`), 'utf8')) as { groups: { rules: Rule[] }[] };
+    return doc.groups.flatMap((g) => g.rules.map((r) => String(r.alert)));
+  };
+  /**
+   * What an action needs from the service for a button to run with the service alone: a button
+   * cannot name a backup or breaker, so there must be exactly one.
+   */
+  const runnable: Record<string, (s: ServiceConfig) => boolean> = {
+    'service.health': (s) => s.health.length > 0,
+    'service.restart': (s) => s.restart !== undefined,
+    'circuit.status': (s) => s.circuitBreakers?.length === 1,
+    'circuit.reset': (s) => s.circuitBreakers?.length === 1,
+    'backup.start': (s) => s.backups?.length === 1,
+    'db.connections': (s) => s.postgres !== undefined,
+    'db.long-queries': (s) => s.postgres !== undefined,
+    'db.kill-long-queries': (s) => s.postgres !== undefined,
+    'redis.memory': (s) => s.redis !== undefined,
+  };
+
+  it('sends each seed system to its own route, and the rest to defaultRoute', () => {
+    expect(catalog.routes.map((r) => r.name)).toEqual(SERVICES);
+    for (const route of catalog.routes) {
+      expect(route.match, route.name).toEqual({ service: route.name });
+      expect(Object.keys(catalog.services), route.name).toContain(route.match.service);
+      expect(route.service, route.name).toBeUndefined();
+    }
+    expect(catalog.defaultRoute).toEqual({ channel: '#ops-alerts', buttons: { '*': ['service.health'] } });
+    expect(catalog.routes.find((r) => r.name === 'api-gateway')!.channel).toBe('#devops-oncall');
+    expect(catalog.alertmanager).toMatchObject({ url: 'http://127.0.0.1:9093' });
+  });
+
+  it('offers only registered actions that can run on the route service alone', () => {
+    const buttons = [...catalog.routes.map((r) => ({ where: r.name, service: r.match.service!, buttons: r.buttons })), { where: 'defaultRoute', service: undefined, buttons: catalog.defaultRoute!.buttons }];
+    for (const { where, service, buttons: perAlert } of buttons) {
+      for (const [alertname, ids] of Object.entries(perAlert)) {
+        for (const id of ids) {
+          const at = `${where} ${alertname} ${id}`;
+          const action = registry.get(id);
+          expect(action, `${at}: not in the action registry`).toBeDefined();
+          // runbookButtons drops an action whose input needs more than the service, silently.
+          expect(action!.input.safeParse({ service: 'api-gateway' }).success, at).toBe(true);
+          expect(runnable[id], `${at}: add it to \`runnable\``).toBeDefined();
+          if (service) expect(runnable[id]!(catalog.services[service]!), `${at}: the service lacks what it needs`).toBe(true);
+        }
+      }
+    }
+  });
+
+  it('keys buttons by alert names its rules file has', async () => {
+    for (const route of catalog.routes) {
+      const names = await alertNames(route.match.service!);
+      for (const alertname of Object.keys(route.buttons).filter((a) => a !== '*')) expect(names, `${route.name}: ${alertname}`).toContain(alertname);
+      expect(route.buttons['*'], route.name).toEqual(['service.health']);
+    }
+    const gateway = catalog.routes.find((r) => r.name === 'api-gateway')!.buttons;
+    expect(gateway).toMatchObject({
+      ServiceDown: ['service.restart'],
+      CircuitBreakerOpen: ['circuit.status', 'circuit.reset'],
+      RedisHighMemoryUsage: ['redis.memory'],
+      BackupFailed: ['backup.start'],
+    });
+    expect(catalog.routes.find((r) => r.name === 'selextract')!.buttons.DatabaseConnectionsHigh).toEqual(['db.connections', 'db.long-queries', 'db.kill-long-queries']);
+  });
+
+  it('puts health and a confirmed restart on a ServiceDown incident of the gateway', () => {
+    const labels = { alertname: 'ServiceDown', service: 'api-gateway', severity: 'critical' };
+    const route = matchRoute(catalog.routes, catalog.defaultRoute!, labels, new Set(Object.keys(catalog.services)));
+    expect(route).toMatchObject({ name: 'api-gateway', channel: '#devops-oncall', service: 'api-gateway' });
+    const view = { number: 7, service: 'api-gateway', commonLabels: labels } as unknown as IncidentView;
+    const buttons = runbookButtons(route, view, registry);
+    expect(buttons.map((b) => [b.actionId, b.input, b.confirm !== undefined])).toEqual([
+      ['service.health', { service: 'api-gateway' }, false],
+      ['service.restart', { service: 'api-gateway' }, true],
+    ]);
+    const other = matchRoute(catalog.routes, catalog.defaultRoute!, { alertname: 'Watchdog' }, new Set(Object.keys(catalog.services)));
+    expect(other).toMatchObject({ name: 'defaultRoute', channel: '#ops-alerts' });
+  });
+
+  it('takes the channels and the Alertmanager URL from variables', async () => {
+    const text = await readFile(CATALOG_FILE, 'utf8');
+    const overridden = parseCatalog(text, CATALOG_FILE, {
+      ALERTMANAGER_URL: 'http://alertmanager.monitoring:9093',
+      SWITCHBOARD_DEFAULT_CHANNEL: 'C0DEFAULT1',
+      GATEWAY_CHANNEL: 'C0GATEWAY1',
+      DRIED_FRUITS_CHANNEL: '#inventory',
+    });
+    expect(overridden.alertmanager?.url).toBe('http://alertmanager.monitoring:9093');
+    expect(overridden.defaultRoute?.channel).toBe('C0DEFAULT1');
+    expect(Object.fromEntries(overridden.routes.map((r) => [r.name, r.channel]))).toEqual({
+      'company-extraction': '#ops-alerts',
+      'brownie-metadata': '#ops-alerts',
+      selextract: '#ops-alerts',
+      'dried-fruits': '#inventory',
+      'api-gateway': 'C0GATEWAY1',
+    });
   });
 });
 

@@ -139,13 +139,13 @@ export const silenceExpire = defineAction({
   timeoutMs: 20_000,
   target: (input) => input.silence,
   slash: { verb: 'unsilence', args: [{ name: 'silence' }], examples: ['unsilence 1f0c7c3e-8c4e-4a4e-9d5b-3c1d2a0b9e7f', 'unsilence #42'] },
-  async run({ input, deps, signal }) {
+  async run({ input, deps, actor, signal }) {
     const silencer = requireSilencer(deps);
     const byIncident = /^#?\d+$/.test(input.silence) ? await requireIncident(deps, input.silence) : await deps.incidents.find(input.silence);
     const silenceId = byIncident?.silence?.id ?? input.silence;
     if (!/^[0-9a-f-]{36}$/.test(silenceId)) throw new UserError('INCIDENT_NOT_SILENCED', { ref: input.silence.replace(/^#/, '') });
     await silencer.expire(silenceId, { signal });
-    if (byIncident) await deps.incidents.setSilence(byIncident.id, null);
+    if (byIncident) await deps.incidents.setSilence(byIncident.id, null, actor.id);
     return { ok: true, summary: `expired ${silenceId}`, reply: { text: `🔔 Lifted silence \`${silenceId}\`.`, public: true } };
   },
 });
