@@ -1,6 +1,6 @@
 import { access } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { describeCatalog } from './config/describe-catalog.js';
+import { describeCatalog, describeEscalation } from './config/describe-catalog.js';
 import { CatalogError, loadCatalog } from './config/load-catalog.js';
 
 const USAGE = `Usage: switchboard check [catalog.yml]
@@ -22,7 +22,7 @@ async function check(fileArg: string | undefined): Promise<number> {
     (await firstExisting(['./switchboard.yml', fileURLToPath(new URL('../examples/switchboard.yml', import.meta.url))]));
   try {
     const catalog = await loadCatalog(file, process.env);
-    process.stdout.write(`${file} is valid.\n${describeCatalog(catalog)}\n`);
+    process.stdout.write(`${file} is valid.\n${describeCatalog(catalog)}\n${describeEscalation(catalog, new Date())}\n`);
     return 0;
   } catch (error) {
     if (error instanceof CatalogError) {

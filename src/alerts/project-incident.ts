@@ -1,7 +1,8 @@
+import type { KnownBlock } from '@slack/types';
 import type { Catalog } from '../config/catalog-schema.js';
 import type { Registry } from '../commands/registry.js';
 import type { Queryable } from '../store/db.js';
-import { incidentView } from '../store/incidents-repository.js';
+import { incidentView, timelineOf } from '../store/incidents-repository.js';
 import type { IncidentEvent } from './apply-notification.js';
 import type { IncidentChanged } from './incident-desk.js';
 import type { IncidentView, RunbookButton } from './incident-view.js';
@@ -9,6 +10,7 @@ import { matchRoute, type MatchedRoute } from './match-route.js';
 import type { OutboxWriter } from './outbox-port.js';
 import { renderIncident } from './render-incident.js';
 import { renderTimelineEvent, type TimelineEvent } from './render-timeline.js';
+import type { StormRouter } from './storm.js';
 
 /** The Slack name of an incident's parent message and thread in the outbox. */
 export const incidentMessageKey = (incidentId: string) => `incident:${incidentId}`;
@@ -61,12 +63,35 @@ export interface ProjectorOptions {
   now: () => Date;
   /** Told once per incident that no route and no defaultRoute gives it a channel. */
   onUnrouted?: (incidentId: string) => void;
+  /** Alert storms: which incidents only appear in a channel's digest (see storm.ts). */
+  storms?: StormRouter;
+}
+
+/** A thread opened late (from a storm digest) replays at most this many timeline events. */
+const MAX_REPLAYED = 20;
+
+/**
+ * The thread of an incident that so far was only listed in a digest: its timeline from the store,
+ * which already holds the events of the change being projected (every writer appends them first).
+ */
+async function threadSoFar(tx: Queryable, view: IncidentView): Promise<Array<{ priority: 'page' | 'routine'; text: string; blocks?: KnownBlock[] }>> {
+  const events = (await timelineOf(tx, view.id)).flatMap((entry) => {
+    const timeline = toTimelineEvent({ kind: entry.kind, at: entry.at, actor: entry.actor, data: entry.data } as IncidentEvent);
+    return timeline ? [{ timeline, priority: entry.kind === 'escalated' ? ('page' as const) : ('routine' as const) }] : [];
+  });
+  const shown = events.slice(-MAX_REPLAYED);
+  const skipped = events.length - shown.length;
+  return [
+    ...(skipped > 0 ? [{ priority: 'routine' as const, text: `_This incident was only listed in a storm digest until now; its first ${skipped === 1 ? 'event is' : `${skipped} events are`} left out here. The message above shows its current state._` }] : []),
+    ...shown.map(({ timeline, priority }) => ({ priority, ...renderTimelineEvent(timeline, view) })),
+  ];
 }
 
 /**
  * Renders an incident after every change and enqueues its Slack writes in the same
  * transaction: the parent message (posted once, then edited in place, coalesced by the
- * outbox) and one thread reply per event.
+ * outbox) and one thread reply per event. With `storms`, an incident listed in a storm digest
+ * writes nothing of its own until its thread is opened; then its parent and timeline are posted.
  */
 export function createIncidentProjector(options: ProjectorOptions): IncidentChanged {
   const { catalog, registry, outbox, now } = options;
@@ -91,9 +116,17 @@ export function createIncidentProjector(options: ProjectorOptions): IncidentChan
       options.onUnrouted?.(incidentId);
       return;
     }
+    const at = now();
+    const placement = options.storms ? await options.storms.place(tx, { incidentId, channel, isNew, events, now: at }) : undefined;
+    if (placement?.kind === 'digest') return;
     const view: IncidentView = { ...stored, buttons: route ? runbookButtons(route, stored, registry) : [] };
-    const parent = renderIncident(view, now());
+    const parent = renderIncident(view, at);
     const key = incidentMessageKey(incidentId);
+    if (placement?.kind === 'open') {
+      await outbox.enqueue(tx, { kind: 'post', channel, messageKey: key, priority: placement.priority, ...parent });
+      for (const reply of await threadSoFar(tx, view)) await outbox.enqueue(tx, { kind: 'reply', threadKey: key, ...reply });
+      return;
+    }
     if (isNew) await outbox.enqueue(tx, { kind: 'post', channel, messageKey: key, priority: 'routine', ...parent });
     else await outbox.enqueue(tx, { kind: 'update', messageKey: key, priority: 'routine', ...parent });
     for (const event of events) {

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { IncidentDesk } from '../alerts/incident-desk.js';
+import type { OnCallOverrides } from '../alerts/escalation/oncall-overrides.js';
 import type { ActionDeps } from '../commands/action.js';
 import type { Catalog } from '../config/catalog-schema.js';
 import { createAlertmanagerClient } from '../integrations/alertmanager/index.js';
@@ -11,7 +12,7 @@ import { createRestarter } from '../integrations/restart/index.js';
 import type { BackupsRepository } from '../store/backups-repository.js';
 
 /** The real adapters behind every port the actions use. */
-export function buildActionDeps(options: { catalog: Catalog; backups: BackupsRepository; incidents: IncidentDesk; env: Readonly<Record<string, string | undefined>> }): ActionDeps {
+export function buildActionDeps(options: { catalog: Catalog; backups: BackupsRepository; incidents: IncidentDesk; oncall: OnCallOverrides; env: Readonly<Record<string, string | undefined>> }): ActionDeps {
   const { catalog } = options;
   return {
     catalog,
@@ -24,6 +25,7 @@ export function buildActionDeps(options: { catalog: Catalog; backups: BackupsRep
     postgres: { connections, longQueries, killLongQueries },
     incidents: options.incidents,
     silencer: catalog.alertmanager ? createAlertmanagerClient(catalog.alertmanager) : undefined,
+    oncall: options.oncall,
     now: () => new Date(),
     newId: randomUUID,
   };

@@ -3,6 +3,12 @@ import { createIncidentDesk, type IncidentDesk } from '../alerts/incident-desk.j
 import { createIntake } from '../alerts/intake.js';
 import { createOutbox } from '../alerts/outbox.js';
 import { createIncidentProjector } from '../alerts/project-incident.js';
+import { createAutomationScheduler } from '../alerts/automation-schedule.js';
+import { createEscalationMetrics } from '../alerts/escalation/escalation-metrics.js';
+import { countOpenIncidents } from '../alerts/escalation/escalation-store.js';
+import { createEscalator, type Escalator } from '../alerts/escalation/escalator.js';
+import { createOnCallOverrides, type OnCallOverrides } from '../alerts/escalation/oncall-overrides.js';
+import { createStormRouter, createThreadOpener, type ThreadOpener } from '../alerts/storm.js';
 import type { Registry } from '../commands/registry.js';
 import type { Catalog } from '../config/catalog-schema.js';
 import type { Env } from '../config/env.js';
@@ -20,6 +26,12 @@ export interface Alerting {
   webhook: Handler;
   /** Drains the outbox to Slack; absent when Slack is not connected (rows wait in the store). */
   sender: OutboxSender | undefined;
+  /** The storm digest's Open thread button. */
+  threads: ThreadOpener;
+  /** Fires due escalation steps; start it once the server listens. */
+  escalator: Escalator;
+  /** On-call overrides (`/ops oncall override`), read live by the escalator. */
+  oncall: OnCallOverrides;
 }
 
 /** Alertmanager intake, incidents and their Slack threads through the durable outbox. */
@@ -27,19 +39,38 @@ export function buildAlerting(options: { db: Db; env: Env; catalog: Catalog; reg
   const { db, env, catalog, registry, logger } = options;
   const now = () => new Date();
   const unrouted = new Set<string>();
+  const outbox = createOutbox();
   const projector = createIncidentProjector({
     catalog,
     registry,
-    outbox: createOutbox(),
+    outbox,
     now,
+    storms: createStormRouter({ config: catalog.storm, outbox }),
     onUnrouted: (id) => {
       if (unrouted.size > 1_000 || unrouted.has(id)) return;
       unrouted.add(id);
       logger.warn({ incident: id }, 'an incident matches no route and the catalog has no defaultRoute: it is recorded but not posted; add `defaultRoute: { channel: … }`');
     },
   });
-  const incidents = createIncidentDesk({ db, now, onIncidentChanged: projector });
-  const intake = createIntake({ db, now, onIncidentChanged: projector });
+  const scheduleAutomations = createAutomationScheduler({ catalog, now });
+  // The projector first: it records the incident's route, which says which automations apply.
+  // The escalator freezes the policy and pages a level due at once, then calls the projector.
+  const escalator = createEscalator({
+    db,
+    catalog,
+    outbox,
+    project: projector,
+    now,
+    logger: logger.child({ component: 'escalation' }),
+    metrics: createEscalationMetrics(options.metrics.registry, () => countOpenIncidents(db)),
+  });
+  const onIncidentChanged: typeof projector = async (tx, id, events) => {
+    await escalator.onIncidentChanged(tx, id, events);
+    await scheduleAutomations(tx, id, events);
+  };
+  const incidents = createIncidentDesk({ db, now, onIncidentChanged });
+  const intake = createIntake({ db, now, onIncidentChanged });
+  const threads = createThreadOpener({ db, project: projector });
   const webhook = createAlertmanagerHandler({ intake, auth: env.ALERTMANAGER_WEBHOOK_TOKEN ? { bearerToken: env.ALERTMANAGER_WEBHOOK_TOKEN } : {}, logger });
   if (!webhook.authenticated) {
     logger.warn('ALERTMANAGER_WEBHOOK_TOKEN is not set: anyone who can reach POST /alertmanager can open incidents; set it and the same token in Alertmanager (http_config.authorization.credentials)');
@@ -56,5 +87,5 @@ export function buildAlerting(options: { db: Db; env: Env; catalog: Catalog; reg
         },
       })
     : undefined;
-  return { incidents, webhook, sender };
+  return { incidents, webhook, sender, threads, escalator, oncall: createOnCallOverrides(db) };
 }

@@ -6,4 +6,5 @@ export const BOT_SCOPES: Record<string, string> = {
   commands: 'receive /ops',
   'chat:write': 'post results, progress and incident threads in channels the bot is in',
   'usergroups:read': 'resolve user groups named in catalog roles (usergroups.users.list)',
+  'im:write': 'open direct messages to the people escalation pages (conversations.open)',
 };

@@ -1,5 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
+import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import type { Catalog } from '../config/catalog-schema.js';
 import { slackMode, type Env } from '../config/env.js';
@@ -19,12 +20,16 @@ import { createSlackUsergroupDirectory } from '../integrations/slack/usergroup-d
 import { createConfirmationsRepository } from '../store/confirmations-repository.js';
 import { buildActionDeps } from './build-action-deps.js';
 import { buildAlerting } from './build-alerting.js';
+import { automationProblems, createAutomationRunner } from '../alerts/automation-runner.js';
+import { createOutbox } from '../alerts/outbox.js';
+import { createJobScheduler } from '../jobs/create-job-scheduler.js';
 import { registerActionButtons } from './listeners/action-buttons.js';
 import { registerIncidentButtons } from './listeners/incident-buttons.js';
 import { registerOpsCommand } from './listeners/ops-command.js';
 import { createMetrics } from './metrics.js';
 import { createSlackConnection, type SlackConnection } from './slack-connection.js';
 import { guardSlackTimestamp } from './slack-timestamp-guard.js';
+import { startSandbox, type Sandbox } from '../sandbox/start-sandbox.js';
 
 export interface SwitchboardOptions {
   env: Env;
@@ -53,9 +58,11 @@ const SLACK_SETUP_HINT =
 
 /** Builds and starts one Switchboard instance: store, actions, Slack, and the HTTP routes. */
 export async function startSwitchboard(options: SwitchboardOptions): Promise<Switchboard> {
-  const { env, catalog, logger } = options;
+  const { catalog, logger } = options;
+  let env = options.env;
   const db = await openDb({ databaseUrl: env.DATABASE_URL, dataDir: env.SWITCHBOARD_DATA_DIR });
   let started = false;
+  let sandbox: Sandbox | undefined;
   try {
     const migrations = await readMigrations();
     const applied = await migrate(db, migrations);
@@ -63,6 +70,8 @@ export async function startSwitchboard(options: SwitchboardOptions): Promise<Swi
 
     const metrics = createMetrics();
     const registry = createRegistry(allActions);
+    // Without Slack credentials, the bot runs in HTTP mode against the sandbox's in-process fake Slack.
+    if (slackMode(env).kind === 'offline') env = (sandbox = await startSandbox({ catalog })).env(env);
     const mode = slackMode(env);
     const slack = mode.kind === 'offline' ? undefined : createSlackConnection(mode, logger);
     const usergroups = slack ? createSlackUsergroupDirectory(slack.app.client) : undefined;
@@ -70,7 +79,7 @@ export async function startSwitchboard(options: SwitchboardOptions): Promise<Swi
     const backups = createBackupsRepository(db);
     registerBackupMetrics(metrics.registry, () => backups.latestPerTarget());
     const alerting = buildAlerting({ db, env, catalog, registry, logger, metrics, slackToken: mode.kind === 'offline' ? undefined : mode.botToken });
-    const deps: ActionDeps = { ...buildActionDeps({ catalog, backups, incidents: alerting.incidents, env: options.processEnv ?? {} }), ...options.deps };
+    const deps: ActionDeps = { ...buildActionDeps({ catalog, backups, incidents: alerting.incidents, oncall: alerting.oncall, env: options.processEnv ?? {} }), ...options.deps };
     const dispatcher = createDispatcher({
       registry,
       deps,
@@ -81,11 +90,14 @@ export async function startSwitchboard(options: SwitchboardOptions): Promise<Swi
       newRef: () => randomBytes(4).toString('hex'),
       onRunEnd: (action, status) => metrics.runs.inc({ action: action.id, status }),
     });
+    for (const problem of automationProblems(catalog, registry)) logger.warn(`automation cannot run: ${problem}`);
+    const automations = createAutomationRunner({ db, catalog, registry, dispatcher, incidents: alerting.incidents, logger });
+    const jobs = createJobScheduler({ db, catalog, dispatcher, outbox: createOutbox(), logger: logger.child({ component: 'jobs' }), instanceId: `${hostname()}/${process.pid}/${randomBytes(3).toString('hex')}` });
 
     if (slack) {
       registerOpsCommand(slack.app, { registry, catalog, actionDeps: deps, dispatcher, confirmations: createConfirmationsRepository(db), logger });
       registerActionButtons(slack.app, { registry, dispatcher, incidents: alerting.incidents, logger });
-      registerIncidentButtons(slack.app, { dispatcher, logger });
+      registerIncidentButtons(slack.app, { dispatcher, logger, threads: alerting.threads });
     } else {
       logger.warn(SLACK_SETUP_HINT);
     }
@@ -115,6 +127,7 @@ export async function startSwitchboard(options: SwitchboardOptions): Promise<Swi
     ];
     routes.push({ method: 'POST', path: '/alertmanager', handler: alerting.webhook });
     if (slack?.eventsHandler) routes.push({ method: 'POST', path: '/slack/events', handler: guardSlackTimestamp(slack.eventsHandler) });
+    if (sandbox) routes.push(...sandbox.routes(() => `http://127.0.0.1:${port}`));
 
     const server = createHttpServer({ routes, metrics, logger });
     await new Promise<void>((resolve, reject) => {
@@ -122,10 +135,18 @@ export async function startSwitchboard(options: SwitchboardOptions): Promise<Swi
       server.listen(env.PORT, '0.0.0.0', () => resolve());
     });
     const port = (server.address() as AddressInfo).port;
-    await slack?.start();
+    await slack?.start().catch((error: unknown) => {
+      // Slack refused us (a bad app token): stop listening too, so nothing half-started is left.
+      server.close();
+      throw error;
+    });
     alerting.sender?.start();
+    alerting.escalator.start();
+    automations.start();
+    jobs.start();
     started = true;
-    logger.info({ port, slack: mode.kind, store: db.kind, services: Object.keys(catalog.services).length }, `Switchboard listening on port ${port}`);
+    if (sandbox) logger.warn(`${SLACK_SETUP_HINT} Meanwhile the sandbox at http://localhost:${port}/sandbox shows what Switchboard would post, with working buttons and /ops.`);
+    logger.info({ port, slack: sandbox ? 'sandbox' : mode.kind, store: db.kind, services: Object.keys(catalog.services).length }, `Switchboard listening on port ${port}`);
 
     let stopping: Promise<void> | undefined;
     const stop = (graceMs = 10_000) =>
@@ -134,16 +155,23 @@ export async function startSwitchboard(options: SwitchboardOptions): Promise<Swi
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeIdleConnections();
         await slack?.stop().catch((error: unknown) => logger.warn({ err: error }, 'Slack connection did not close cleanly'));
+        // Claims stop first; drain then aborts automatic runs still under way with the others.
+        const automationsStopped = automations.stop();
+        const jobsStopped = jobs.stop(graceMs);
         await dispatcher.drain(graceMs);
+        await automationsStopped;
+        await jobsStopped;
+        await alerting.escalator.stop();
         await alerting.sender?.stop();
         server.closeAllConnections();
         await closed;
+        await sandbox?.close();
         await db.close();
         logger.info('stopped');
       })());
 
     return { url: `http://127.0.0.1:${port}`, port, db, registry, dispatcher, slack, stop };
   } finally {
-    if (!started) await db.close().catch(() => undefined);
+    if (!started) await Promise.all([db.close().catch(() => undefined), sandbox?.close().catch(() => undefined)]);
   }
 }

@@ -7,6 +7,7 @@ import type { PostgresTarget } from '../integrations/postgres/schema.js';
 import type { CircuitBreakers, RedisBgsaveOptions, RedisBgsaveResult, RedisMemorySummary } from '../integrations/redis/index.js';
 import type { Restarter } from '../integrations/restart/index.js';
 import type { IncidentDesk } from '../alerts/incident-desk.js';
+import type { OnCallOverrides } from '../alerts/escalation/oncall-overrides.js';
 import type { Silencer } from '../integrations/alertmanager/index.js';
 import type { BackupsRepository } from '../store/backups-repository.js';
 import type { Reply } from './reply.js';
@@ -40,6 +41,8 @@ export interface ActionDeps {
   incidents: IncidentDesk;
   /** Alertmanager's API, when the catalog names one (`alertmanager:`). */
   silencer: Silencer | undefined;
+  /** Stand-ins for on-call schedules (`/ops oncall override`). */
+  oncall: OnCallOverrides;
   now: () => Date;
   newId: () => string;
 }

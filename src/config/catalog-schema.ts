@@ -1,12 +1,15 @@
 import { z } from 'zod';
 import { ActionId, CatalogId, SlackUserId, SlackUsergroupId } from './catalog-id.js';
 import { DefaultRouteConfig, RoutesConfig } from '../alerts/route-schema.js';
+import { EscalationPoliciesConfig, escalationReferenceIssues, SchedulesConfig, SeverityPoliciesConfig } from '../alerts/escalation/schema.js';
+import { StormConfig } from '../alerts/storm-schema.js';
 import { AlertmanagerConfig } from '../integrations/alertmanager/schema.js';
 import { BackupList } from '../integrations/backup/schema.js';
 import { HealthCheckList } from '../integrations/health/schema.js';
 import { PostgresTargetConfig } from '../integrations/postgres/schema.js';
 import { CircuitBreakerList } from '../integrations/redis/circuit-breaker-schema.js';
 import { RestartConfig } from '../integrations/restart/schema.js';
+import { JobsConfig } from '../jobs/schema.js';
 import { Duration } from './duration.js';
 
 export { CatalogId } from './catalog-id.js';
@@ -49,6 +52,9 @@ const RoleSchema = z
   })
   .strict();
 
+/** The keys whose values the escalation reference check reads; it runs once they parsed. */
+const ESCALATION_KEYS = new Set(['schedules', 'escalationPolicies', 'severityPolicies', 'routes', 'defaultRoute']);
+
 export const CatalogSchema = z
   .object({
     version: z.literal(1, { message: 'must be 1 (the only catalog version so far)' }),
@@ -59,10 +65,31 @@ export const CatalogSchema = z
     /** Where alerts go: the first route whose labels match, else `defaultRoute`. */
     routes: RoutesConfig.default([]),
     defaultRoute: DefaultRouteConfig.optional(),
+    /** When a channel gets too many new incidents at once, they share one digest message. */
+    storm: StormConfig.prefault({}),
     /** Alertmanager's API, for silences and "is it still firing?". */
     alertmanager: AlertmanagerConfig.optional(),
+    /** Scheduled jobs: health report, certificate check, escalation audit (backups keep their own `schedule`). */
+    jobs: JobsConfig.prefault({}),
+    /** On-call rotations that escalation levels can target. */
+    schedules: SchedulesConfig.default({}),
+    /** Escalation ladders, named by routes (`escalation:`) and by `severityPolicies`. */
+    escalationPolicies: EscalationPoliciesConfig.default({}),
+    /** The policy of an incident whose route names none, by its severity. */
+    severityPolicies: SeverityPoliciesConfig.default({}),
   })
-  .strict();
+  .strict()
+  .superRefine(
+    (catalog, ctx) => {
+      const policyRefs = catalog.routes.flatMap((route, index) => (route.escalation ? [{ path: ['routes', index, 'escalation'], policy: route.escalation }] : []));
+      if (catalog.defaultRoute?.escalation) policyRefs.push({ path: ['defaultRoute', 'escalation'], policy: catalog.defaultRoute.escalation });
+      for (const issue of escalationReferenceIssues(catalog.schedules, catalog.escalationPolicies, catalog.severityPolicies, policyRefs)) {
+        ctx.addIssue({ code: 'custom', path: issue.path, message: issue.message });
+      }
+    },
+    // Also when other parts of the catalog have problems, so every problem is reported at once.
+    { when: (payload) => !payload.issues.some((issue) => !issue.path?.length || ESCALATION_KEYS.has(String(issue.path[0]))) },
+  );
 
 export type Catalog = z.output<typeof CatalogSchema>;
 export type ServiceConfig = z.output<typeof ServiceSchema>;

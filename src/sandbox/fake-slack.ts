@@ -85,6 +85,10 @@ export interface FakeSlack {
   users: Map<string, { name: string; tz: string; real_name?: string }>;
   /** Current messages of a channel (parents and replies), oldest first. */
   messages(channel: string): StoredMessage[];
+  /** Channels (including DMs and user ids posted to) that hold at least one message. */
+  channels(): string[];
+  /** Calls `listener` after every call that reached its method; returns a function that stops it. */
+  onCall(listener: (call: RecordedCall) => void): () => void;
   /** One message as it is now, after any `chat.update`. */
   message(channel: string, ts: string): StoredMessage | undefined;
   /** Forget calls, messages, queued failures and counters (not usergroups/users). */
@@ -97,6 +101,8 @@ export interface FakeSlackOptions {
   token?: string;
   /** Answer a second chat.postMessage to one channel within 1 s with 429, Retry-After 1. Default false. */
   enforceChannelRate?: boolean;
+  /** Keep only the latest this many calls and rejections (a long-running sandbox); default: all. */
+  maxCalls?: number;
 }
 
 type Args = Record<string, unknown>;
@@ -130,6 +136,7 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
     fail: (e: Error) => void;
   }>();
   const sockets = new Set<Socket>();
+  const listeners = new Set<(call: RecordedCall) => void>();
   let unreachable = false;
   let rateLimited = 0;
   let lastTs = { sec: 0, micro: 0 };
@@ -323,6 +330,11 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
   };
 
   const notify = (call: RecordedCall): void => {
+    if (opts.maxCalls !== undefined) {
+      if (calls.length > opts.maxCalls) calls.splice(0, calls.length - opts.maxCalls);
+      if (rejected.length > opts.maxCalls) rejected.splice(0, rejected.length - opts.maxCalls);
+    }
+    for (const listener of listeners) listener(call);
     for (const w of [...waiters]) {
       if (w.pred(call)) {
         waiters.delete(w);
@@ -490,6 +502,11 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
       if (on) for (const s of sockets) s.destroy();
     },
     messages: (channel) => [...(store.get(channel)?.values() ?? [])],
+    channels: () => [...store.entries()].filter(([, m]) => m.size > 0).map(([id]) => id),
+    onCall(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
     message: (channel, ts) => store.get(channel)?.get(ts),
     reset() {
       calls.length = 0;

@@ -25,6 +25,8 @@ export interface EscalationSnapshot {
   levels: Array<{ delay: number; targets: EscalationTarget[] }>;
   /** The schedules the levels name, as they were. */
   schedules: Record<string, Schedule>;
+  /** Milliseconds between reminders to whoever acknowledged, while the incident keeps firing. */
+  remindAfter?: number;
 }
 
 export interface EscalationProgress {
@@ -87,6 +89,7 @@ export function snapshotPolicy(policyName: string, policies: Readonly<Escalation
     roundLength: lastDelay + defaultRoundGap(delays, policy.delayBetweenRounds),
     levels: policy.levels.map((level) => ({ delay: level.delay, targets: level.targets })),
     schedules: used,
+    ...(policy.remindAfter !== undefined ? { remindAfter: policy.remindAfter } : {}),
   };
   return deepFreeze(structuredClone(snapshot));
 }

@@ -133,6 +133,8 @@ export const EscalationPolicyConfig = strictObject({
   repeat: z.number({ message: 'must be a whole number from 0 to 10' }).int().min(0).max(10, 'must be at most 10').default(0),
   /** Pause after the last level before the ladder starts again; default: the gap before the last level. */
   delayBetweenRounds: Duration.optional(),
+  /** After an acknowledgement, remind the acknowledger this often while the incident keeps firing. */
+  remindAfter: Duration.pipe(z.number().min(60_000, 'must be at least 1m')).optional(),
   levels: z.array(EscalationLevelConfig).max(20, 'list at most 20 levels'),
 }).superRefine((policy, ctx) => {
   policy.levels.forEach((level, index) => {
@@ -177,36 +179,54 @@ export function defaultRoundGap(delays: readonly number[], delayBetweenRounds: n
   return beforeLast === undefined ? last : last - beforeLast;
 }
 
-/** Problems no single schema can see: levels naming unknown schedules, severities naming unknown policies. */
-export function checkEscalationReferences(
+/** A reference to something the catalog does not define, with its path as zod reports paths. */
+export interface ReferenceIssue {
+  path: Array<string | number>;
+  message: string;
+}
+
+/**
+ * Problems no single schema can see: levels naming unknown schedules, severities (and, when
+ * given, routes) naming unknown policies. `policyRefs` are other places that name a policy,
+ * such as `routes[0].escalation`.
+ */
+export function escalationReferenceIssues(
   schedules: Readonly<Schedules>,
   policies: Readonly<EscalationPolicies>,
   severityPolicies: Readonly<SeverityPolicies>,
-): ConfigProblem[] {
-  const problems: ConfigProblem[] = [];
+  policyRefs: ReadonlyArray<{ path: Array<string | number>; policy: string }> = [],
+): ReferenceIssue[] {
+  const issues: ReferenceIssue[] = [];
   const scheduleNames = Object.keys(schedules);
   const policyNames = Object.keys(policies);
   for (const [policyName, policy] of Object.entries(policies)) {
     policy.levels.forEach((level, levelIndex) => {
       level.targets.forEach((target, targetIndex) => {
         if (target.kind === 'schedule' && !Object.hasOwn(schedules, target.scheduleId)) {
-          problems.push({
-            path: formatPath(['escalationPolicies', policyName, 'levels', levelIndex, 'targets', targetIndex, 'schedule']),
+          issues.push({
+            path: ['escalationPolicies', policyName, 'levels', levelIndex, 'targets', targetIndex, 'schedule'],
             message: `there is no schedule "${target.scheduleId}"; ${known('schedules', scheduleNames)}`,
           });
         }
       });
     });
   }
-  for (const [severity, policyName] of Object.entries(severityPolicies)) {
-    if (!Object.hasOwn(policies, policyName)) {
-      problems.push({
-        path: formatPath(['severityPolicies', severity]),
-        message: `there is no escalation policy "${policyName}"; ${known('escalationPolicies', policyNames)}`,
-      });
+  const refs = [...Object.entries(severityPolicies).map(([severity, policy]) => ({ path: ['severityPolicies', severity], policy })), ...policyRefs];
+  for (const { path, policy } of refs) {
+    if (!Object.hasOwn(policies, policy)) {
+      issues.push({ path, message: `there is no escalation policy "${policy}"; ${known('escalationPolicies', policyNames)}` });
     }
   }
-  return problems;
+  return issues;
+}
+
+/** `escalationReferenceIssues` as configuration problems with dotted paths. */
+export function checkEscalationReferences(
+  schedules: Readonly<Schedules>,
+  policies: Readonly<EscalationPolicies>,
+  severityPolicies: Readonly<SeverityPolicies>,
+): ConfigProblem[] {
+  return escalationReferenceIssues(schedules, policies, severityPolicies).map((issue) => ({ path: formatPath(issue.path), message: issue.message }));
 }
 
 function known(what: string, names: readonly string[]): string {

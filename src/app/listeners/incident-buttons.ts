@@ -2,6 +2,7 @@ import type { App, BlockAction, ButtonAction, ViewSubmitAction } from '@slack/bo
 import type { View } from '@slack/types';
 import type { Logger } from 'pino';
 import { INCIDENT_ACTIONS } from '../../alerts/render-incident.js';
+import type { ThreadOpener } from '../../alerts/storm.js';
 import { decodeButtonValue } from '../../commands/button-value.js';
 import type { Dispatcher } from '../../commands/dispatch.js';
 import { parseDuration } from '../../config/duration.js';
@@ -55,7 +56,7 @@ function silenceModal(incidentId: string): View {
  * thread shows the change through the incident's timeline, and only refusals and problems
  * answer the person who clicked.
  */
-export function registerIncidentButtons(app: App, deps: { dispatcher: Dispatcher; logger: Logger }): void {
+export function registerIncidentButtons(app: App, deps: { dispatcher: Dispatcher; logger: Logger; threads?: ThreadOpener }): void {
   const run = async (actionId: string, input: Record<string, unknown>, user: { id: string; name?: string }, origin: 'button' | 'modal') =>
     deps.dispatcher.dispatch({ actionId, input, actor: { id: user.id, ...(user.name ? { name: user.name } : {}), kind: 'user' }, origin });
 
@@ -71,6 +72,30 @@ export function registerIncidentButtons(app: App, deps: { dispatcher: Dispatcher
       if (result.status !== 'succeeded' || /unchanged|already/.test(result.reply.text)) {
         await respondSafely(respond, { response_type: 'ephemeral', replace_original: false, text: result.reply.text }, deps.logger, result.ref);
       }
+    });
+  }
+
+  // Not a dispatch: it changes no system and no incident, only where Slack shows one the channel
+  // already lists, and it is idempotent. The parent goes through the outbox like every post.
+  const threads = deps.threads;
+  if (threads) {
+    app.action<BlockAction<ButtonAction>>(INCIDENT_ACTIONS.openThread, async ({ ack, action, client, respond }) => {
+      await ack();
+      const incident = decodeButtonValue(action.value)?.i;
+      if (!incident) return respondSafely(respond, { response_type: 'ephemeral', replace_original: false, text: 'This button is not one Switchboard made.' }, deps.logger);
+      const result = await threads.open(incident);
+      if (result.status === 'opened') return;
+      let text = 'This incident is no longer in a digest; `/ops incidents` lists the open ones.';
+      if (result.status === 'already') {
+        const link = result.message
+          ? await client.chat
+              .getPermalink({ channel: result.message.channel, message_ts: result.message.ts })
+              .then((r) => r.permalink)
+              .catch((error: unknown) => deps.logger.warn({ err: error }, 'could not get the permalink of an incident thread'))
+          : undefined;
+        text = link ? `This incident's thread is already open: <${link}|go to the thread>.` : "This incident's thread is already open (or being posted) in this channel.";
+      }
+      await respondSafely(respond, { response_type: 'ephemeral', replace_original: false, text }, deps.logger);
     });
   }
 

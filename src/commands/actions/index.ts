@@ -3,6 +3,7 @@ import { backupList, backupStart } from './backup.js';
 import { circuitReset, circuitStatus } from './circuit.js';
 import { dbConnections, dbKillLongQueries, dbLongQueries, redisMemory } from './diagnostics.js';
 import { incidentAck, incidentList, incidentResolve, silenceCreate, silenceExpire } from './incident.js';
+import { oncallOverride, oncallShow } from './oncall.js';
 import { serviceHealth } from './service-health.js';
 import { serviceRestart } from './service-restart.js';
 
@@ -13,6 +14,8 @@ export const allActions: readonly AnyAction[] = [
   incidentResolve,
   silenceCreate,
   silenceExpire,
+  oncallShow,
+  oncallOverride,
   serviceHealth,
   serviceRestart,
   circuitStatus,

@@ -101,6 +101,7 @@ export function createOutboxSender(options: OutboxSenderOptions): OutboxSender {
   }
 
   function wakeAt(at: number): void {
+    if (!running) return;
     const when = at + TIMER_SLACK_MS;
     wakeTimes.push(when);
     if (sleeper && when < sleeper.until) {

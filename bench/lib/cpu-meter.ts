@@ -1,0 +1,96 @@
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import pg from 'pg';
+
+/**
+ * Where the CPU went during a measured window, from /proc (Linux): the server under test, its
+ * PostgreSQL backends, this process (load generator and fake Slack), and everything else on the
+ * machine. Shown in cores (CPU seconds per wall second). Elsewhere it reports nothing.
+ */
+export interface CpuUse {
+  server: number;
+  postgres: number;
+  loadGenerator: number;
+  /** Busy time of the whole machine not accounted for above (other processes, kernel). */
+  other: number;
+  cores: number;
+}
+
+let ticksPerSecond: number | undefined;
+const tick = () => (ticksPerSecond ??= Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100);
+
+/** utime + stime of a process in ms; undefined once it is gone. */
+function processMs(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / tick();
+  } catch {
+    return undefined;
+  }
+}
+
+/** Busy and total ms of all CPUs together. */
+function machineMs(): { busy: number; total: number } {
+  const line = readFileSync('/proc/stat', 'utf8').split('\n')[0]!;
+  const v = line.trim().split(/\s+/).slice(1).map(Number);
+  const idle = (v[3] ?? 0) + (v[4] ?? 0);
+  const total = v.slice(0, 8).reduce((a, b) => a + b, 0);
+  return { busy: ((total - idle) * 1000) / tick(), total: (total * 1000) / tick() };
+}
+
+async function backendPids(databaseUrl: string | undefined): Promise<number[]> {
+  if (!databaseUrl) return [];
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()');
+    return rows.map((r) => r.pid);
+  } finally {
+    await client.end();
+  }
+}
+
+export interface CpuMeter {
+  start(): Promise<void>;
+  stop(): Promise<CpuUse | undefined>;
+}
+
+export function createCpuMeter(options: { serverPid: number; databaseUrl?: string }): CpuMeter {
+  const available = process.platform === 'linux';
+  let begin: { at: number; server: number; postgres: Map<number, number>; self: NodeJS.CpuUsage; machine: { busy: number; total: number } } | undefined;
+  return {
+    async start() {
+      if (!available) return;
+      const pids = await backendPids(options.databaseUrl);
+      begin = {
+        at: performance.now(),
+        server: processMs(options.serverPid) ?? 0,
+        postgres: new Map(pids.map((pid) => [pid, processMs(pid) ?? 0])),
+        self: process.cpuUsage(),
+        machine: machineMs(),
+      };
+    },
+    async stop() {
+      if (!begin) return undefined;
+      const wall = performance.now() - begin.at;
+      const server = (processMs(options.serverPid) ?? begin.server) - begin.server;
+      // Backends that connected during the window count whole: they did their work in it.
+      const pids = new Set([...begin.postgres.keys(), ...(await backendPids(options.databaseUrl))]);
+      let postgres = 0;
+      for (const pid of pids) postgres += Math.max(0, (processMs(pid) ?? begin.postgres.get(pid) ?? 0) - (begin.postgres.get(pid) ?? 0));
+      const self = process.cpuUsage(begin.self);
+      const loadGenerator = (self.user + self.system) / 1000;
+      const machine = machineMs();
+      const busy = machine.busy - begin.machine.busy;
+      const cores = Math.round((machine.total - begin.machine.total) / wall);
+      return {
+        server: server / wall,
+        postgres: postgres / wall,
+        loadGenerator: loadGenerator / wall,
+        other: Math.max(0, busy - server - postgres - loadGenerator) / wall,
+        cores,
+      };
+    },
+  };
+}

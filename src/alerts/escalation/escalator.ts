@@ -1,0 +1,277 @@
+import type { Logger } from 'pino';
+import type { Catalog } from '../../config/catalog-schema.js';
+import { createTicker } from '../../jobs/ticker.js';
+import type { Db, Queryable } from '../../store/db.js';
+import { appendTimeline } from '../../store/incidents-repository.js';
+import type { IncidentEvent } from '../apply-notification.js';
+import type { IncidentChanged } from '../incident-desk.js';
+import { matchRoute } from '../match-route.js';
+import type { OutboxWriter } from '../outbox-port.js';
+import { incidentMessageKey } from '../project-incident.js';
+import { mentionTarget, nextStep, snapshotPolicy, stepDueAt, totalSteps, type EscalationDecision, type EscalationSnapshot } from './engine.js';
+import type { EscalationMetrics } from './escalation-metrics.js';
+import {
+  beginEscalation,
+  claimDueEscalation,
+  escalationIncident,
+  hasThread,
+  progressForUpdate,
+  recordStep,
+  restartEscalation,
+  saveProgress,
+  type ClaimedEscalation,
+  type EscalationIncident,
+} from './escalation-store.js';
+import { liveOverrides } from './oncall-overrides.js';
+import { renderNobodyWarning, renderPageDm, renderReminder } from './render-escalation.js';
+
+/** The actor of timeline events escalation writes. */
+export const ESCALATION_ACTOR = 'switchboard';
+
+/** How often the ticker looks for due steps by default. */
+export const DEFAULT_ESCALATION_INTERVAL_MS = 1_000;
+
+/** Bounds one tick, so a flood of due rows cannot keep a tick from ending (the next tick goes on). */
+const MAX_STEPS_PER_TICK = 200;
+
+export interface EscalatorOptions {
+  db: Db;
+  catalog: Pick<Catalog, 'routes' | 'defaultRoute' | 'services' | 'schedules' | 'escalationPolicies' | 'severityPolicies'>;
+  outbox: OutboxWriter;
+  /** Renders an incident's change into the outbox (the projector); escalation calls it for its own events. */
+  project: IncidentChanged;
+  now: () => Date;
+  logger: Logger;
+  metrics?: EscalationMetrics;
+  intervalMs?: number;
+}
+
+/**
+ * Runs escalation for real: freezes a policy onto each incident as it opens, fires due steps
+ * from the database, and stops at acknowledgement or resolution.
+ */
+export interface Escalator {
+  /** The incident-change hook for intake and desk: starts, restarts and stops escalation, then projects the change. */
+  onIncidentChanged: IncidentChanged;
+  /** Fires due steps every `intervalMs`, on every instance; the database makes each fire once. */
+  start(): void;
+  /** Stops the ticker and waits for a tick in progress. */
+  stop(): Promise<void>;
+  /** One tick now: every step due at `now()` fires (tests drive the clock with this). */
+  tickNow(): Promise<void>;
+}
+
+/** What evaluating one escalation decided: an event for the timeline, writes that need the channel, counters. */
+interface Evaluation {
+  event?: IncidentEvent;
+  /** Runs after the event was projected, in the same transaction (the channel is known by then). */
+  after?: (tx: Queryable) => Promise<void>;
+  /** Counters to bump once the transaction committed. */
+  count?: () => void;
+}
+
+export function createEscalator(options: EscalatorOptions): Escalator {
+  const { db, catalog, outbox, project, now, logger } = options;
+  const metrics = options.metrics;
+  const services = new Set(Object.keys(catalog.services));
+
+  /** The route's policy, else the severity's; undefined when neither names one. */
+  function policyFor(incident: EscalationIncident): string | undefined {
+    const labels = { ...incident.commonLabels, ...incident.groupLabels };
+    const route =
+      catalog.defaultRoute || catalog.routes.length > 0
+        ? matchRoute(catalog.routes, catalog.defaultRoute ?? { channel: '', buttons: {} }, labels, services)
+        : undefined;
+    const name = route?.escalation ?? (Object.hasOwn(catalog.severityPolicies, incident.severity) ? catalog.severityPolicies[incident.severity] : undefined);
+    // The catalog check refuses unknown names; an incident must open even if one slipped through.
+    if (name !== undefined && !Object.hasOwn(catalog.escalationPolicies, name)) {
+      logger.error({ incident: incident.id, policy: name }, `escalation policy "${name}" is not in the catalog; incident #${incident.number} will not escalate`);
+      return undefined;
+    }
+    return name;
+  }
+
+  const firstDue = (snapshot: EscalationSnapshot, startedAt: Date): Date | null => (totalSteps(snapshot) > 0 ? stepDueAt(snapshot, startedAt, 0) : null);
+
+  async function channelOf(tx: Queryable, incidentId: string): Promise<string | undefined> {
+    const { rows } = await tx.query<{ channel: string | null }>('SELECT channel FROM incidents WHERE id = $1', [incidentId]);
+    return rows[0]?.channel ?? undefined;
+  }
+
+  async function evaluate(tx: Queryable, esc: ClaimedEscalation, at: Date): Promise<Evaluation> {
+    const { incident, snapshot } = esc;
+    if (incident.status !== 'firing') {
+      await saveProgress(tx, esc.incidentId, at, { nextDueAt: null });
+      return {};
+    }
+    if (incident.acknowledged) return remind(tx, esc, incident.acknowledged, at);
+    const overrides = await liveOverrides(tx, esc.startedAt, Object.keys(snapshot.schedules));
+    const decision = nextStep(snapshot, esc.startedAt, { notifiedSteps: esc.notifiedSteps }, at, overrides);
+    switch (decision.kind) {
+      case 'stop':
+        await saveProgress(tx, esc.incidentId, at, { nextDueAt: null });
+        return {};
+      case 'wait':
+        await saveProgress(tx, esc.incidentId, at, { nextDueAt: decision.until });
+        return {};
+      case 'notify':
+        return fire(tx, esc, decision, at);
+    }
+  }
+
+  async function fire(tx: Queryable, esc: ClaimedEscalation, decision: Extract<EscalationDecision, { kind: 'notify' }>, at: Date): Promise<Evaluation> {
+    const { incident, snapshot } = esc;
+    const next = decision.step + 1;
+    const nextDueAt = next < totalSteps(snapshot) ? stepDueAt(snapshot, esc.startedAt, next) : null;
+    const paged = decision.targets.filter((t) => t.kind !== 'nobody');
+    const nobody = decision.targets.flatMap((t) => (t.kind === 'nobody' ? [t.reason] : []));
+    const level = decision.level + 1;
+    const levels = snapshot.levels.length;
+    await recordStep(tx, {
+      incidentId: esc.incidentId,
+      episode: esc.episode,
+      step: decision.step,
+      level: decision.level,
+      dueAt: decision.dueAt,
+      firedAt: at,
+      collapsed: decision.collapsed,
+      targets: paged.map(mentionTarget),
+      nobody,
+    });
+    await saveProgress(tx, esc.incidentId, at, { notifiedSteps: next, nextDueAt });
+    const event: IncidentEvent = { kind: 'escalated', at, actor: ESCALATION_ACTOR, data: { level, levels, targets: paged.map(mentionTarget) } };
+    return {
+      event,
+      async after(tx) {
+        // The projector has just recorded the channel of an incident that opened in this transaction.
+        const channel = await channelOf(tx, incident.id);
+        const seen: EscalationIncident = { ...incident, ...(channel ? { channel } : {}) };
+        if (nobody.length > 0) {
+          if (await hasThread(tx, incidentMessageKey(incident.id))) {
+            const text = renderNobodyWarning({ level, levels, paged: paged.length }, nobody);
+            await outbox.enqueue(tx, { kind: 'reply', threadKey: incidentMessageKey(incident.id), priority: 'page', text });
+          } else {
+            logger.warn({ incident: incident.id, level, reasons: nobody }, `incident #${incident.number} escalated to level ${level}, which pages nobody, and it has no Slack thread to say so in`);
+          }
+        }
+        const unansweredMs = at.getTime() - esc.startedAt.getTime();
+        for (const target of paged) {
+          if (target.kind !== 'user') continue; // a group's mention in the thread notifies its members
+          const dm = renderPageDm(seen, { level, levels, round: decision.round, unansweredMs });
+          await outbox.enqueue(tx, { kind: 'dm', userId: target.userId, priority: 'page', ...dm });
+        }
+      },
+      count() {
+        metrics?.escalated(level);
+        for (const target of paged) metrics?.paged(target.kind === 'user' ? target.userId : target.kind === 'usergroup' ? target.usergroupId : 'nobody');
+        if (paged.length === 0) metrics?.paged('nobody');
+      },
+    };
+  }
+
+  /** One reminder when `remindAfter` has passed since the acknowledgement (missed ones fold into it), then every `remindAfter`. */
+  async function remind(tx: Queryable, esc: ClaimedEscalation, acknowledged: { userId: string; at: Date }, at: Date): Promise<Evaluation> {
+    const every = esc.snapshot.remindAfter;
+    if (!every) {
+      await saveProgress(tx, esc.incidentId, at, { nextDueAt: null });
+      return {};
+    }
+    const ackAt = acknowledged.at.getTime();
+    const due = Math.floor((at.getTime() - ackAt) / every);
+    if (due <= esc.remindersSent) {
+      await saveProgress(tx, esc.incidentId, at, { nextDueAt: new Date(ackAt + (esc.remindersSent + 1) * every) });
+      return {};
+    }
+    await saveProgress(tx, esc.incidentId, at, { remindersSent: due, nextDueAt: new Date(ackAt + (due + 1) * every) });
+    return {
+      async after(tx) {
+        const key = incidentMessageKey(esc.incidentId);
+        const channel = await channelOf(tx, esc.incidentId);
+        const inThread = await hasThread(tx, key);
+        const text = renderReminder({ number: esc.incident.number, ...(channel ? { channel } : {}) }, acknowledged, at, { inThread });
+        if (inThread) await outbox.enqueue(tx, { kind: 'reply', threadKey: key, priority: 'routine', text });
+        else await outbox.enqueue(tx, { kind: 'dm', userId: acknowledged.userId, priority: 'routine', text });
+      },
+    };
+  }
+
+  /** Writes what an evaluation decided, with `before` (the events that led here) projected first. */
+  async function apply(tx: Queryable, incidentId: string, evaluation: Evaluation, before: readonly IncidentEvent[]): Promise<void> {
+    if (evaluation.event) await appendTimeline(tx, incidentId, [evaluation.event]);
+    const events = evaluation.event ? [...before, evaluation.event] : before;
+    if (events.length > 0) await project(tx, incidentId, events);
+    await evaluation.after?.(tx);
+  }
+
+  async function onIncidentChanged(tx: Queryable, incidentId: string, events: readonly IncidentEvent[]): Promise<void> {
+    const relevant = events.filter((e) => e.kind === 'opened' || e.kind === 'reopened' || e.kind === 'acknowledged' || e.kind === 'resolved');
+    const found = relevant.length > 0 ? await escalationIncident(tx, incidentId) : undefined;
+    if (!found) return project(tx, incidentId, events);
+    const { incident } = found;
+    let snapshot = found.snapshot;
+    const at = now();
+    let begun = false;
+    for (const event of relevant) {
+      switch (event.kind) {
+        case 'opened': {
+          if (incident.status !== 'firing' || snapshot) break;
+          const policy = policyFor(incident);
+          if (!policy) break;
+          snapshot = snapshotPolicy(policy, catalog.escalationPolicies, catalog.schedules);
+          begun = await beginEscalation(tx, incidentId, snapshot, event.at, firstDue(snapshot, event.at));
+          break;
+        }
+        case 'reopened':
+          if (snapshot) begun = await restartEscalation(tx, incidentId, event.at, firstDue(snapshot, event.at));
+          break;
+        case 'acknowledged': {
+          metrics?.acknowledged((event.at.getTime() - incident.openedAt.getTime()) / 1_000, incident.severity);
+          const every = snapshot?.remindAfter;
+          await saveProgress(tx, incidentId, at, { nextDueAt: every ? new Date(event.at.getTime() + every) : null, remindersSent: 0 });
+          break;
+        }
+        case 'resolved':
+          metrics?.resolved((event.at.getTime() - incident.openedAt.getTime()) / 1_000, incident.severity);
+          await saveProgress(tx, incidentId, at, { nextDueAt: null });
+          break;
+      }
+    }
+    // A first level due at once pages in the transaction that opened the incident, and its
+    // parent message is first posted showing level 1.
+    const progress = begun && snapshot ? await progressForUpdate(tx, incidentId) : undefined;
+    if (!progress?.nextDueAt || !snapshot || progress.nextDueAt.getTime() > at.getTime()) return project(tx, incidentId, events);
+    const evaluation = await evaluate(tx, { incidentId, ...progress, nextDueAt: progress.nextDueAt, snapshot, incident }, at);
+    await apply(tx, incidentId, evaluation, events);
+    evaluation.count?.();
+  }
+
+  async function tick(): Promise<void> {
+    const attempted: string[] = [];
+    for (let i = 0; i < MAX_STEPS_PER_TICK; i++) {
+      const at = now();
+      let evaluation: Evaluation | undefined;
+      const claimed = attempted.length;
+      try {
+        evaluation = await db.transaction(async (tx) => {
+          const due = await claimDueEscalation(tx, at, attempted);
+          if (!due) return undefined;
+          attempted.push(due.incidentId);
+          const result = await evaluate(tx, due, at);
+          await apply(tx, due.incidentId, result, []);
+          return result;
+        });
+      } catch (error) {
+        // Nothing was claimed: the store is failing, and the next tick will try again.
+        if (attempted.length === claimed) throw error;
+        // The row stays due; the next tick tries it again, and this one goes on with the others.
+        logger.error({ err: error, incident: attempted[attempted.length - 1] }, 'escalation: could not fire a due step; it stays due');
+        continue;
+      }
+      if (!evaluation) return;
+      evaluation.count?.();
+    }
+  }
+
+  const ticker = createTicker({ name: 'escalation', intervalMs: options.intervalMs ?? DEFAULT_ESCALATION_INTERVAL_MS, tick, logger });
+  return { onIncidentChanged, start: () => ticker.start(), stop: () => ticker.stop(), tickNow: () => ticker.tickNow() };
+}

@@ -1,0 +1,116 @@
+import type { Queryable } from '../store/db.js';
+import type { DigestIncident } from './render-digest.js';
+
+/** A digest message and the storm it belongs to. */
+export interface StormDigest {
+  messageKey: string;
+  channel: string;
+  startedAt: Date;
+  lastIncidentAt: Date;
+}
+
+/** Whether a digested incident has a thread of its own yet. */
+export type DigestThread = 'digest' | 'requested' | 'open';
+
+/** Where a digested incident is listed. */
+export interface DigestPlacement {
+  digest: StormDigest;
+  thread: DigestThread;
+}
+
+// Key space of the per-channel advisory locks ("stor"); the second key is a hash of the channel.
+const CHANNEL_LOCK = 0x73746f72;
+
+interface DigestRow {
+  message_key: string;
+  channel: string;
+  started_at: Date | string;
+  last_incident_at: Date | string;
+}
+
+const toDigest = (r: DigestRow): StormDigest => ({
+  messageKey: r.message_key,
+  channel: r.channel,
+  startedAt: new Date(r.started_at),
+  lastIncidentAt: new Date(r.last_incident_at),
+});
+
+/**
+ * Serializes the storm decisions of one channel until the transaction ends, so instances and
+ * concurrent notifications count each other's new incidents instead of racing past the threshold.
+ */
+export async function lockChannel(tx: Queryable, channel: string): Promise<void> {
+  await tx.query('SELECT pg_advisory_xact_lock($1::int, hashtext($2::text))', [CHANNEL_LOCK, channel]);
+}
+
+/** The channel's most recent storm, if it ever had one. */
+export async function latestDigest(tx: Queryable, channel: string): Promise<StormDigest | undefined> {
+  const { rows } = await tx.query<DigestRow>('SELECT * FROM storm_digests WHERE channel = $1 ORDER BY started_at DESC LIMIT 1', [channel]);
+  return rows[0] ? toDigest(rows[0]) : undefined;
+}
+
+/** Incidents routed to the channel that Switchboard opened after `since`. */
+export async function countOpenedSince(tx: Queryable, channel: string, since: Date): Promise<number> {
+  const { rows } = await tx.query<{ n: number }>('SELECT count(*)::int AS n FROM incidents WHERE channel = $1 AND opened_at > $2', [channel, since]);
+  return rows[0]?.n ?? 0;
+}
+
+/** Starts a storm; undefined when a digest of that key exists already. */
+export async function insertDigest(tx: Queryable, digest: StormDigest): Promise<StormDigest | undefined> {
+  const { rows } = await tx.query<DigestRow>(
+    `INSERT INTO storm_digests (message_key, channel, started_at, last_incident_at) VALUES ($1, $2, $3, $4)
+     ON CONFLICT (message_key) DO NOTHING RETURNING *`,
+    [digest.messageKey, digest.channel, digest.startedAt, digest.lastIncidentAt],
+  );
+  return rows[0] ? toDigest(rows[0]) : undefined;
+}
+
+/** Lists the incident in the digest and keeps its storm going. */
+export async function addToDigest(tx: Queryable, incidentId: string, messageKey: string, now: Date): Promise<void> {
+  await tx.query('INSERT INTO storm_incidents (incident_id, message_key, added_at) VALUES ($1, $2, $3) ON CONFLICT (incident_id) DO NOTHING', [incidentId, messageKey, now]);
+  await tx.query('UPDATE storm_digests SET last_incident_at = greatest(last_incident_at, $2) WHERE message_key = $1', [messageKey, now]);
+}
+
+/** The digest listing the incident, locked for the transaction; undefined for incidents with a thread of their own from the start. */
+export async function placementOf(tx: Queryable, incidentId: string): Promise<DigestPlacement | undefined> {
+  const { rows } = await tx.query<DigestRow & { thread: DigestThread }>(
+    `SELECT d.*, s.thread FROM storm_incidents s JOIN storm_digests d ON d.message_key = s.message_key
+      WHERE s.incident_id = $1 FOR UPDATE OF s`,
+    [incidentId],
+  );
+  const row = rows[0];
+  return row ? { digest: toDigest(row), thread: row.thread } : undefined;
+}
+
+/** Moves the incident's thread from one of `from` to `to`; false when it was elsewhere (or not digested). */
+export async function setThread(tx: Queryable, incidentId: string, from: readonly DigestThread[], to: DigestThread): Promise<boolean> {
+  const { rows } = await tx.query<{ thread: DigestThread }>(
+    'UPDATE storm_incidents SET thread = $3 WHERE incident_id = $1 AND thread = ANY($2::text[]) RETURNING thread',
+    [incidentId, from, to],
+  );
+  return rows.length > 0;
+}
+
+/** What the digest message lists: every incident in it, with its alert counts. */
+export async function digestIncidents(tx: Queryable, messageKey: string): Promise<DigestIncident[]> {
+  const { rows } = await tx.query<{ id: string; number: number; title: string; service: string | null; severity: string; status: 'firing' | 'resolved'; firing: number; resolved: number }>(
+    `SELECT i.id, i.number, i.title, i.service, i.severity, i.status,
+            count(a.fingerprint) FILTER (WHERE a.status = 'firing')::int AS firing,
+            count(a.fingerprint) FILTER (WHERE a.status = 'resolved')::int AS resolved
+       FROM storm_incidents s
+       JOIN incidents i ON i.id = s.incident_id
+       LEFT JOIN alerts a ON a.incident_id = i.id
+      WHERE s.message_key = $1
+      GROUP BY i.id`,
+    [messageKey],
+  );
+  return rows.map((r) => ({
+    id: r.id,
+    number: r.number,
+    title: r.title,
+    ...(r.service ? { service: r.service } : {}),
+    severity: r.severity,
+    status: r.status,
+    counts: { firing: r.firing, resolved: r.resolved },
+  }));
+}

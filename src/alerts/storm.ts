@@ -1,0 +1,126 @@
+import type { Db, Queryable } from '../store/db.js';
+import { findSlackMessage, type SlackMessageRef } from '../store/outbox-repository.js';
+import { incidentMessageKey } from './project-incident.js';
+import type { IncidentEvent } from './apply-notification.js';
+import type { IncidentChanged } from './incident-desk.js';
+import type { OutboxPriority, OutboxWriter } from './outbox-port.js';
+import { renderDigest } from './render-digest.js';
+import type { StormConfig } from './storm-schema.js';
+import {
+  addToDigest,
+  countOpenedSince,
+  digestIncidents,
+  insertDigest,
+  latestDigest,
+  lockChannel,
+  placementOf,
+  setThread,
+  type StormDigest,
+} from './storm-store.js';
+
+/**
+ * How the projector shows an incident after a change:
+ * - `thread`: as usual, its own parent message and thread replies;
+ * - `digest`: not at all; the storm digest listing it was re-rendered instead;
+ * - `open`: post its parent message now (with `priority`) and its timeline so far into the thread.
+ */
+export type StormPlacement = { kind: 'thread' } | { kind: 'digest' } | { kind: 'open'; priority: OutboxPriority };
+
+export interface StormRouter {
+  /** Decides, inside the change's transaction, where the incident shows; enqueues the digest's own writes. */
+  place(tx: Queryable, change: { incidentId: string; channel: string; isNew: boolean; events: readonly IncidentEvent[]; now: Date }): Promise<StormPlacement>;
+}
+
+/** The Slack name of a storm's digest message. */
+export const digestMessageKey = (channel: string, startedAt: Date) => `digest:${channel}:${startedAt.getTime()}`;
+
+const THREAD: StormPlacement = { kind: 'thread' };
+const DIGEST: StormPlacement = { kind: 'digest' };
+
+/** Events that page people: they must reach a thread, so a digested incident gets its own first. */
+const pages = (events: readonly IncidentEvent[]) => events.some((e) => e.kind === 'escalated');
+
+/**
+ * Storms, decided from the store under a per-channel lock: a new incident joins the channel's
+ * storm while new incidents keep arriving within `quietAfter`; otherwise, when the channel got
+ * more than `threshold` new incidents within `window` since its last storm ended (this one
+ * included), a storm starts with it.
+ * While an incident is only in a digest, its changes re-render the digest and nothing else is
+ * written for it: the timeline in the store keeps everything, and opening its thread replays it.
+ */
+export function createStormRouter(options: { config: StormConfig; outbox: OutboxWriter }): StormRouter {
+  const { config, outbox } = options;
+
+  async function joinOrStart(tx: Queryable, incidentId: string, channel: string, now: Date): Promise<{ digest: StormDigest; started: boolean } | undefined> {
+    await lockChannel(tx, channel);
+    const latest = await latestDigest(tx, channel);
+    if (latest && latest.lastIncidentAt.getTime() > now.getTime() - config.quietAfter) {
+      await addToDigest(tx, incidentId, latest.messageKey, now);
+      return { digest: latest, started: false };
+    }
+    // Incidents of an earlier storm do not start the next one: after quietAfter, the channel starts counting afresh.
+    const since = Math.max(now.getTime() - config.window, latest?.lastIncidentAt.getTime() ?? -Infinity);
+    const recent = await countOpenedSince(tx, channel, new Date(since));
+    if (recent <= config.threshold) return undefined;
+    const digest = await insertDigest(tx, { messageKey: digestMessageKey(channel, now), channel, startedAt: now, lastIncidentAt: now });
+    // Only a clock that went backwards meets an existing key; the incident joins that storm.
+    const joined = digest ?? latest!;
+    await addToDigest(tx, incidentId, joined.messageKey, now);
+    return { digest: joined, started: digest !== undefined };
+  }
+
+  async function renderInto(tx: Queryable, digest: StormDigest, started: boolean, now: Date): Promise<void> {
+    const rendered = renderDigest(digest.channel, await digestIncidents(tx, digest.messageKey), digest.startedAt, now);
+    if (started) await outbox.enqueue(tx, { kind: 'post', channel: digest.channel, messageKey: digest.messageKey, priority: 'routine', ...rendered });
+    // Waits for the post like any edit, and coalesces with the edits still waiting.
+    else await outbox.enqueue(tx, { kind: 'update', messageKey: digest.messageKey, priority: 'routine', ...rendered });
+  }
+
+  return {
+    async place(tx, { incidentId, channel, isNew, events, now }) {
+      if (isNew) {
+        const joined = await joinOrStart(tx, incidentId, channel, now);
+        if (!joined) return THREAD;
+        await renderInto(tx, joined.digest, joined.started, now);
+        if (!pages(events)) return DIGEST;
+        await setThread(tx, incidentId, ['digest'], 'open');
+        return { kind: 'open', priority: 'page' };
+      }
+      const placed = await placementOf(tx, incidentId);
+      if (!placed) return THREAD;
+      await renderInto(tx, placed.digest, false, now);
+      if (placed.thread === 'open') return THREAD;
+      if (placed.thread === 'requested' || pages(events)) {
+        await setThread(tx, incidentId, [placed.thread], 'open');
+        return { kind: 'open', priority: pages(events) ? 'page' : 'routine' };
+      }
+      return DIGEST;
+    },
+  };
+}
+
+export type OpenThreadResult = { status: 'opened' } | { status: 'already'; message?: SlackMessageRef } | { status: 'unknown' };
+
+/** The digest's Open thread button. */
+export interface ThreadOpener {
+  /** Posts a digested incident's parent message and its thread so far; its later changes flow into that thread. */
+  open(incidentId: string): Promise<OpenThreadResult>;
+}
+
+/** `project` is the incident projector: it sees the request and posts the thread (see StormRouter). */
+export function createThreadOpener(options: { db: Db; project: IncidentChanged }): ThreadOpener {
+  const { db, project } = options;
+  return {
+    open: (incidentId) =>
+      db.transaction(async (tx): Promise<OpenThreadResult> => {
+        if (await setThread(tx, incidentId, ['digest'], 'requested')) {
+          await project(tx, incidentId, []);
+          return { status: 'opened' };
+        }
+        const placed = await placementOf(tx, incidentId);
+        if (!placed) return { status: 'unknown' };
+        const message = await findSlackMessage(tx, incidentMessageKey(incidentId));
+        return message ? { status: 'already', message } : { status: 'already' };
+      }),
+  };
+}
