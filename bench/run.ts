@@ -1,6 +1,6 @@
 /**
  * Benchmarks of Alertmanager intake and incident threads, each beside a baseline measured in the
- * same run. Usage: tsx bench/run.ts [ingest|storm|all] [--connections N] [--rate N]
+ * same run. Usage: tsx bench/run.ts [ingest|storm|all|statements] [--connections N] [--rate N]
  * [--log-level info] [--profile [--keep-profile]] [--write-docs]
  */
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -17,6 +17,7 @@ import { ms, perSecond, seconds } from './lib/stats.js';
 import { dropLeftoverDatabases } from './lib/switchboard-under-test.js';
 import { toMarkdown, toText, type Table } from './lib/table.js';
 import { killTargets, mainThreadProfile } from './lib/target.js';
+import { runStatements, type StatementReport } from './statements.js';
 import { runStorm, STORM_CHANNEL, type StormReport } from './storm.js';
 
 const BAR = { throughputShare: 0.25, p99Ms: 25, stormVisibleMs: 30_000, pingMs: 5_000 } as const;
@@ -36,8 +37,8 @@ const { values, positionals } = parseArgs({
   },
 });
 const which = positionals[0] ?? 'all';
-if (!['ingest', 'storm', 'all'].includes(which)) {
-  process.stderr.write(`usage: tsx bench/run.ts [ingest|storm|all] [--connections N] [--rate N] [--log-level L] [--profile [--keep-profile]] [--write-docs]\n`);
+if (!['ingest', 'storm', 'all', 'statements'].includes(which)) {
+  process.stderr.write(`usage: tsx bench/run.ts [ingest|storm|all|statements] [--connections N] [--rate N] [--log-level L] [--profile [--keep-profile]] [--write-docs]\n`);
   process.exit(2);
 }
 const connections = Number(values.connections);
@@ -136,6 +137,17 @@ function stormTable(s: StormReport): Table {
   };
 }
 
+function statementsTable(r: StatementReport): Table {
+  return {
+    title: `Where one notification's time goes — production handler, one connection, one notification at a time (${count(r.notifications)} notifications, ingest mix)`,
+    header: ['SQL statement (or phase)', 'calls per notification', 'ms per notification', 'ms each'],
+    rows: r.statements.map((s) => [s.sql.length > 110 ? `${s.sql.slice(0, 107)}…` : s.sql, (s.calls / r.notifications).toFixed(2), s.perNotificationMs.toFixed(3), s.eachMs.toFixed(3)]),
+    notes: [
+      `${r.perNotificationMs.toFixed(2)} ms per notification end to end (${perSecond(1000 / r.perNotificationMs)} on one connection); ${r.transactionMs.toFixed(2)} ms of it in the store; ${r.statementsPerNotification.toFixed(1)} SQL statements (round trips) per notification besides BEGIN/COMMIT.`,
+    ],
+  };
+}
+
 async function machine(): Promise<string> {
   const client = new pg.Client({ connectionString: TEST_DATABASE_URL });
   await client.connect();
@@ -200,6 +212,10 @@ async function main(): Promise<void> {
       log('storm…');
       const report = await runStorm({ groups: 1_000, overMs: 10_000, visibleWithinMs: BAR.stormVisibleMs, pingsDueAtMs: [2_500, 5_000, 7_500], logLevel, log });
       tables.push(stormTable(report));
+    }
+    if (which === 'statements') {
+      log('statements…');
+      tables.push(statementsTable(await runStatements({ notifications: 1_000, warmup: 200, log })));
     }
     const profiles = profileDir ? await profileTables(profileDir) : [];
     const took = (Date.now() - began.getTime()) / 1000;

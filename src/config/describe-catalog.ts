@@ -36,7 +36,8 @@ export function describeEscalation(catalog: Catalog, now: Date): string {
   const lines = [`Escalation: who each level would page now (${now.toISOString().slice(0, 16).replace('T', ' ')} UTC):`];
   let warnings = 0;
   for (const [name, policy] of policies) {
-    const usedBy = [...levels.find((l) => l.policy === name)?.severities.map((s) => `severity ${s}`) ?? [], ...routes(name).map((r) => `route ${r}`)];
+    const severities = Object.entries(catalog.severityPolicies).filter(([, p]) => p === name).map(([severity]) => `severity ${severity}`);
+    const usedBy = [...severities, ...routes(name).map((r) => `route ${r}`)];
     lines.push(`  ${name}${usedBy.length ? ` (${usedBy.join(', ')})` : ' (named by no route or severity)'}:`);
     if (policy.levels.length === 0) lines.push('    no levels: incidents are posted and nobody is paged');
     for (const level of levels.filter((l) => l.policy === name)) {

@@ -29,7 +29,7 @@ async function memAvailable(): Promise<number> {
  */
 export async function startHostExporter(options: { redisUrl?: string; databaseUrl?: string }): Promise<HostExporter> {
   const registry = new Registry();
-  const redis = options.redisUrl ? new Redis(options.redisUrl, { maxRetriesPerRequest: 1, connectTimeout: 2_000, enableOfflineQueue: false }) : undefined;
+  const redis = options.redisUrl ? new Redis(options.redisUrl, { maxRetriesPerRequest: 1, connectTimeout: 2_000, commandTimeout: 2_000 }) : undefined;
   redis?.on('error', () => undefined);
   const pool = options.databaseUrl ? new pg.Pool({ connectionString: options.databaseUrl, max: 1, connectionTimeoutMillis: 2_000 }) : undefined;
   pool?.on('error', () => undefined);

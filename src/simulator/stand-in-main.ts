@@ -14,7 +14,8 @@ import { createStandInServer } from './stand-in-server.js';
 const TICK_MS = 1_000;
 
 const config = JSON.parse(Buffer.from(process.argv[2] ?? '', 'base64url').toString('utf8')) as StandInConfig;
-const connect = (url: string) => new Redis(url, { lazyConnect: false, maxRetriesPerRequest: 1, connectTimeout: 2_000, enableOfflineQueue: false });
+// Commands wait for the connection (a fresh stand-in's first health check) but never longer than 2 s.
+const connect = (url: string) => new Redis(url, { maxRetriesPerRequest: 1, connectTimeout: 2_000, commandTimeout: 2_000 });
 const redis = config.redisUrl ? connect(config.redisUrl) : undefined;
 const breakerRedis = config.breaker ? (config.breaker.redisUrl === config.redisUrl && redis ? redis : connect(config.breaker.redisUrl)) : undefined;
 // A dependency that is down is reported by the health endpoints, not thrown at the process.

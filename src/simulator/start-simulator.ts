@@ -41,6 +41,21 @@ export interface Simulator {
   stop(): Promise<void>;
 }
 
+const STAND_IN_READY_MS = 30_000;
+
+/** Until every stand-in with a port answers its control endpoint (supervisord's RUNNING comes first). */
+async function waitForStandIns(plan: SimulatorPlan): Promise<void> {
+  const deadline = Date.now() + STAND_IN_READY_MS;
+  for (const program of plan.systems.flatMap((s) => s.programs).filter((p) => p.port)) {
+    for (;;) {
+      const ok = await fetch(`http://127.0.0.1:${program.port}${CONTROL_PATH}`, { signal: AbortSignal.timeout(1_000) }).then((r) => r.ok, () => false);
+      if (ok) break;
+      if (Date.now() > deadline) throw new Error(`${program.program} does not answer on port ${program.port}; is the port taken?`);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
+}
+
 const installed = (command: string) => !spawnSync(command, ['--version'], { stdio: 'ignore' }).error;
 
 /**
@@ -62,6 +77,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
     if (created.length) log(`created databases ${created.join(', ')}`);
     const supervisor = await startSupervisor({ dir, port: plan.supervisorPort, programs: plan.systems.flatMap((s) => s.programs) });
     stoppers.push(() => supervisor.stop());
+    await waitForStandIns(plan);
     log(`supervisord on ${supervisor.url} runs ${plan.systems.flatMap((s) => s.programs.map((p) => p.program)).join(', ')}`);
 
     const first = <K extends 'redisUrl' | 'databaseUrl'>(key: K) => plan.systems.flatMap((s) => s.programs.map((p) => p[key])).find((v) => v !== undefined);

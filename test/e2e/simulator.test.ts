@@ -64,10 +64,8 @@ async function ops(text: string, done: RegExp): Promise<string> {
 
 /** A destructive `/ops` command: confirm its prompt, then wait for the answer in the channel. */
 async function confirmed(text: string, done: RegExp): Promise<string> {
-  const prompt = await waitForMessage('#ops-alerts', (m) => m.command === `/ops ${text}` && m.text.startsWith('⚠️'), 10_000).catch(async () => {
-    await sandbox('/sandbox/command', { channel: '#ops-alerts', text });
-    return waitForMessage('#ops-alerts', (m) => m.command === `/ops ${text}` && m.text.startsWith('⚠️'));
-  });
+  expect((await sandbox('/sandbox/command', { channel: '#ops-alerts', text })).ok).toBe(true);
+  const prompt = await waitForMessage('#ops-alerts', (m) => m.command === `/ops ${text}` && m.text.startsWith('⚠️'));
   expect((await sandbox('/sandbox/click', { channel: '#ops-alerts', note: prompt.note, blockId: 'confirmation', actionId: 'confirm:run' })).ok).toBe(true);
   return (await waitForMessage('#ops-alerts', (m) => m.ephemeral === false && m.command === `/ops ${text}` && done.test(m.text), 60_000)).text;
 }

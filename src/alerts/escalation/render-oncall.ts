@@ -55,7 +55,8 @@ function rotationText(schedule: Schedule): string {
 
 function scheduleNow(schedule: Schedule, overrides: readonly OnCallOverride[], now: Date): string {
   const who = onCallAt(schedule, overrides, now);
-  const override = who.override ? overrides.find((o) => o.userId === who.userId && o.startsAt <= now && now < o.endsAt) : undefined;
+  // The newest covering override decides, as in onCallAt.
+  const override = who.override ? [...overrides].reverse().find((o) => o.userId === who.userId && o.startsAt <= now && now < o.endsAt) : undefined;
   const person = who.userId
     ? `${mentionUser(who.userId)}${override ? ` (override by ${mentionUser(override.createdBy)})` : ''}`
     : `⚠️ nobody${schedule.participants.length === 0 ? ' (no participants)' : ''}`;
