@@ -67,7 +67,7 @@ export function createSandboxActions(deps: { fake: FakeSlack; inbox: ResponseInb
       if (!found) return { ok: false, error: 'That button is no longer on the message.' };
       // Answers to a click on a thread reply stay in that thread.
       const threadTs = message.thread_ts && message.thread_ts !== message.ts ? message.thread_ts : undefined;
-      const id = inbox.open({ channel: request.channel, user: user.id, ...(threadTs ? { threadTs } : {}), ...(note?.ephemeral ? { target: note.id } : {}) });
+      const id = inbox.open({ channel: request.channel, user: user.id, ...(threadTs ? { threadTs } : {}), ...(note?.ephemeral ? { target: note.id } : {}), ...(note?.command ? { command: note.command } : {}) });
       const triggerId = newTriggerId();
       modals.trigger(triggerId, user.id);
       const payload = blockActionsPayload({

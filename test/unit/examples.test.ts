@@ -196,8 +196,10 @@ describe('examples/switchboard.yml routes', () => {
   };
 
   it('sends each seed system to its own route, and the rest to defaultRoute', () => {
-    expect(catalog.routes.map((r) => r.name)).toEqual(SERVICES);
-    for (const route of catalog.routes) {
+    // Selextract's critical alerts come first: runbook 002 escalates them sooner.
+    expect(catalog.routes.map((r) => r.name)).toEqual(SERVICES.flatMap((s) => (s === 'selextract' ? ['selextract-critical', s] : [s])));
+    expect(catalog.routes.find((r) => r.name === 'selextract-critical')!.match).toEqual({ service: 'selextract', severity: 'critical' });
+    for (const route of catalog.routes.filter((r) => r.name !== 'selextract-critical')) {
       expect(route.match, route.name).toEqual({ service: route.name });
       expect(Object.keys(catalog.services), route.name).toContain(route.match.service);
       expect(route.service, route.name).toBeUndefined();
@@ -267,6 +269,7 @@ describe('examples/switchboard.yml routes', () => {
     expect(Object.fromEntries(overridden.routes.map((r) => [r.name, r.channel]))).toEqual({
       'company-extraction': '#ops-alerts',
       'brownie-metadata': '#ops-alerts',
+      'selextract-critical': '#ops-alerts',
       selextract: '#ops-alerts',
       'dried-fruits': '#inventory',
       'api-gateway': 'C0GATEWAY1',
