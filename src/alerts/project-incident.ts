@@ -51,7 +51,7 @@ export function runbookButtons(route: MatchedRoute, view: IncidentView, registry
     if (!action || !action.input.safeParse({ service }).success) return [];
     const button: RunbookButton = { actionId, label: action.title, input: { service } };
     return action.risk === 'destructive'
-      ? [{ ...button, confirm: { title: `${action.title}?`, text: `${action.title} \`${service}\` now, for incident #${view.number}?` } }]
+      ? [{ ...button, confirm: { title: `${action.title}?`, text: `${action.title} ${service} now, for incident #${view.number}?` } }]
       : [button];
   });
 }

@@ -56,18 +56,25 @@ async function waitForMessage(channel: string, match: (m: ViewMessage) => boolea
   throw new Error(`no matching message in ${channel} within ${timeoutMs} ms; it has:\n${seen.join('\n')}`);
 }
 
-/** `/ops <text>` typed in #ops-alerts; resolves with the final answer (the note no longer says "Running"). */
+async function notesNow(): Promise<Set<string | undefined>> {
+  const view = (await (await fetch(`${origin}/sandbox/state`)).json()) as SandboxView;
+  return new Set(view.channels.flatMap((c) => c.messages.map((m) => m.note)));
+}
+
+/** `/ops <text>` typed in #ops-alerts; resolves with its final answer (no longer "Running…"). */
 async function ops(text: string, done: RegExp): Promise<string> {
+  const before = await notesNow();
   await sandbox('/sandbox/command', { channel: '#ops-alerts', text });
-  return (await waitForMessage('#ops-alerts', (m) => m.command === `/ops ${text}` && !m.text.startsWith('⏳') && done.test(m.text))).text;
+  return (await waitForMessage('#ops-alerts', (m) => !before.has(m.note) && m.command === `/ops ${text}` && !m.text.startsWith('⏳') && done.test(m.text))).text;
 }
 
 /** A destructive `/ops` command: confirm its prompt, then wait for the answer in the channel. */
 async function confirmed(text: string, done: RegExp): Promise<string> {
+  const before = await notesNow();
   expect((await sandbox('/sandbox/command', { channel: '#ops-alerts', text })).ok).toBe(true);
-  const prompt = await waitForMessage('#ops-alerts', (m) => m.command === `/ops ${text}` && m.text.startsWith('⚠️'));
+  const prompt = await waitForMessage('#ops-alerts', (m) => !before.has(m.note) && m.command === `/ops ${text}` && m.text.startsWith('⚠️'));
   expect((await sandbox('/sandbox/click', { channel: '#ops-alerts', note: prompt.note, blockId: 'confirmation', actionId: 'confirm:run' })).ok).toBe(true);
-  return (await waitForMessage('#ops-alerts', (m) => m.ephemeral === false && m.command === `/ops ${text}` && done.test(m.text), 60_000)).text;
+  return (await waitForMessage('#ops-alerts', (m) => !before.has(m.note) && m.ephemeral === false && m.command === `/ops ${text}` && done.test(m.text), 60_000)).text;
 }
 
 beforeAll(async () => {
