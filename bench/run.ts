@@ -52,7 +52,7 @@ const count = (n: number) => n.toLocaleString('en-US');
 
 function cpuText(cpu: CpuUse | undefined, withPostgres: boolean): string {
   if (!cpu) return 'n/a';
-  return [`server ${cores(cpu.server)}`, ...(withPostgres ? [`PostgreSQL ${cores(cpu.postgres)}`] : []), `load gen ${cores(cpu.loadGenerator)}`, `other ${cores(cpu.other)}`].join(' · ') + ` (of ${cpu.cores})`;
+  return [`server ${cores(cpu.server)}`, ...(withPostgres ? [`PostgreSQL ${cores(cpu.postgres)}`] : []), `load gen ${cores(cpu.loadGenerator)}`, `other processes ${cores(cpu.other)}`].join(' · ') + ` (of ${cpu.cores})`;
 }
 
 function errorsText(result: LoadResult): string {
@@ -127,7 +127,7 @@ function stormTable(s: StormReport): Table {
       [`incidents at least counted in a digest total within ${within} s`, `${count(s.countedWithinBar)} of ${count(s.groups)}`, '', ''],
       ['incidents with their own thread / in a digest', `${count(s.threads)} / ${count(s.digested)}`, '', ''],
       ['digest messages posted, first one after', `${count(s.digestMessages)}${s.firstDigestAfterMs !== undefined ? `, ${seconds(s.firstDigestAfterMs)}` : ''}`, '', ''],
-      ['channel posts per second during the wait', s.channelPostsPerSecond.toFixed(2), '', ''],
+      [`gap between posts in ${STORM_CHANNEL} until the first digest (sender floor 1.1 s)`, `mean ${seconds(s.postGapMs.mean)}, max ${seconds(s.postGapMs.max)} over ${count(s.postGapMs.posts)} posts`, '', ''],
       ['notifications answered 200; answer p50 / p99', `${count(s.answered200)} of ${count(s.groups)}; ${ms(s.latency.p50)} / ${ms(s.latency.p99)}`, '', ''],
     ],
     notes: [

@@ -79,8 +79,8 @@ export interface StormReport {
   digested: number;
   digestMessages: number;
   firstDigestAfterMs: number | undefined;
-  /** Parent messages and digest posts in the channel, per second of the wait. */
-  channelPostsPerSecond: number;
+  /** Gaps between consecutive posts in the channel (parents, replies, digest) from the storm's start to its first digest (or the end): the sender's pacing under load; 1.1 s is its floor. */
+  postGapMs: { mean: number; max: number; posts: number };
   pings: PingDelay[];
   visibleWithinMs: number;
 }
@@ -213,8 +213,10 @@ export async function runStorm(options: StormOptions): Promise<StormReport> {
     const within = (at: Map<string, number>) => incidents.filter((r) => (delay(at, r) ?? Infinity) <= options.visibleWithinMs).length;
     const delays = incidents.map((r) => delay(visibleAt, r));
     const allVisible = delays.length >= options.groups && delays.every((d) => d !== undefined);
-    const channelPosts = slack.calls.filter((c) => c.method === 'chat.postMessage' && inChannel(c) && c.at >= start).length;
     const digestPosts = slack.calls.filter((c) => c.method === 'chat.postMessage' && inChannel(c) && blocksOf(c).some((b) => b.block_id?.startsWith('digest')));
+    const until = digestPosts[0]?.at ?? Infinity;
+    const postTimes = slack.calls.filter((c) => c.method === 'chat.postMessage' && c.args.channel === STORM_CHANNEL && c.at >= start && c.at <= until).map((c) => c.at);
+    const gaps = postTimes.slice(1).map((t, i) => t - postTimes[i]!);
     return {
       groups: options.groups,
       overMs: options.overMs,
@@ -234,7 +236,7 @@ export async function runStorm(options: StormOptions): Promise<StormReport> {
       digested: incidents.filter((r) => r.rank !== null).length,
       digestMessages: digestPosts.length,
       firstDigestAfterMs: digestPosts[0] ? digestPosts[0].at - start : undefined,
-      channelPostsPerSecond: (channelPosts * 1000) / waitedMs,
+      postGapMs: { mean: gaps.length ? gaps.reduce((a, b) => a + b, 0) / gaps.length : 0, max: gaps.length ? Math.max(...gaps) : 0, posts: postTimes.length },
       pings: paged.map((p) => {
         const calls = pingCalls(slack.calls, p, pagerTs.get(incidentMessageKey(p.id)));
         return { ...(calls.thread ? { threadMs: calls.thread.at - p.dueAt } : {}), ...(calls.dm ? { dmMs: calls.dm.at - p.dueAt } : {}) };

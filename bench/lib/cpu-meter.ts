@@ -11,7 +11,7 @@ export interface CpuUse {
   server: number;
   postgres: number;
   loadGenerator: number;
-  /** Busy time of the whole machine not accounted for above (other processes, kernel). */
+  /** Busy time of the whole machine not accounted for above: other processes (other people's tests on a shared machine), interrupts. */
   other: number;
   cores: number;
 }
@@ -30,13 +30,12 @@ function processMs(pid: number): number | undefined {
   }
 }
 
-/** Busy and total ms of all CPUs together. */
+/** Busy (user, nice, system, irq, softirq) and total ms of all CPUs together; steal (another VM's) is neither ours nor idle. */
 function machineMs(): { busy: number; total: number } {
   const line = readFileSync('/proc/stat', 'utf8').split('\n')[0]!;
-  const v = line.trim().split(/\s+/).slice(1).map(Number);
-  const idle = (v[3] ?? 0) + (v[4] ?? 0);
-  const total = v.slice(0, 8).reduce((a, b) => a + b, 0);
-  return { busy: ((total - idle) * 1000) / tick(), total: (total * 1000) / tick() };
+  const [user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0] = line.trim().split(/\s+/).slice(1).map(Number);
+  const busy = user + nice + system + irq + softirq;
+  return { busy: (busy * 1000) / tick(), total: ((busy + idle + iowait + steal) * 1000) / tick() };
 }
 
 async function backendPids(databaseUrl: string | undefined): Promise<number[]> {
