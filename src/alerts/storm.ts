@@ -71,7 +71,8 @@ export function createStormRouter(options: { config: StormConfig; outbox: Outbox
 
   async function renderInto(tx: Queryable, digest: StormDigest, started: boolean, now: Date): Promise<void> {
     const rendered = renderDigest(digest.channel, await digestIncidents(tx, digest.messageKey), digest.startedAt, now);
-    if (started) await outbox.enqueue(tx, { kind: 'post', channel: digest.channel, messageKey: digest.messageKey, priority: 'routine', ...rendered });
+    // Ahead of the routine thread posts queued in the channel: the digest is what makes a storm visible.
+    if (started) await outbox.enqueue(tx, { kind: 'post', channel: digest.channel, messageKey: digest.messageKey, priority: 'page', ...rendered });
     // Waits for the post like any edit, and coalesces with the edits still waiting.
     else await outbox.enqueue(tx, { kind: 'update', messageKey: digest.messageKey, priority: 'routine', ...rendered });
   }

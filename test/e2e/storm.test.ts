@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { RecordedCall } from '../fakes/fake-slack.js';
 import { firing, notification, resolved, type WireNotification } from '../fixtures/alertmanager/notifications.js';
 import { startTestSwitchboard, type TestSwitchboard } from '../helpers/test-switchboard.js';
@@ -52,11 +52,13 @@ describe('an alert storm in one channel', () => {
     const { rows } = await t.switchboard.db.query<{ n: number }>('SELECT count(*)::int AS n FROM incidents WHERE channel = $1', [CHANNEL]);
     expect(rows[0]!.n).toBe(60);
 
-    // The digest is posted after the five threads (one post per second per channel), then edited to list all 55.
+    // The digest jumps ahead of the five thread posts queued in the channel (one post per second), then is edited to list all 55.
     const digestPost = await t.slack.waitFor((c) => c.method === 'chat.postMessage' && c.args.channel === CHANNEL && isDigest(c), 30_000);
     const digestTs = String(digestPost.response.ts);
     const listing = await t.slack.waitFor((c) => c.method === 'chat.update' && c.args.ts === digestTs && /^⚡ 55 new incidents/.test(String(c.args.text)), 30_000);
-    expect(topLevelPosts().filter((c) => !isDigest(c)).map((c) => String(c.args.text))).toEqual(numbers.slice(0, 5).map((n) => expect.stringContaining(`(#${n})`)));
+    await vi.waitFor(() => expect(topLevelPosts().filter((c) => !isDigest(c)).map((c) => String(c.args.text))).toEqual(numbers.slice(0, 5).map((n) => expect.stringContaining(`(#${n})`))), { timeout: 15_000 });
+    const firstThread = t.slack.calls.findIndex((c) => c.method === 'chat.postMessage' && c.args.channel === CHANNEL && !isDigest(c));
+    expect(t.slack.calls.indexOf(digestPost)).toBeLessThan(firstThread + 2);
     expect(topLevelPosts().filter(isDigest)).toHaveLength(1);
     const values = buttonsOf(listing);
     expect(values).toHaveLength(47); // Slack's 50 blocks; the rest are counted in "…and 8 more"
