@@ -152,8 +152,8 @@ export async function runStorm(options: StormOptions): Promise<StormReport> {
     let countedAt = new Map<string, number>();
     let pagerTs = new Map<string, string>();
     for (;;) {
-      const { rows } = await db.query<{ id: string; group_key: string; ts: string | null; digest: string | null; rank: number | null }>(
-        `SELECT i.id, i.group_key, m.ts, d.ts AS digest,
+      const { rows } = await db.query<{ id: string; number: number; group_key: string; ts: string | null; digest: string | null; rank: number | null }>(
+        `SELECT i.id, i.number, i.group_key, m.ts, d.ts AS digest,
                 CASE WHEN s.message_key IS NOT NULL THEN row_number() OVER (PARTITION BY s.message_key ORDER BY s.added_at, i.number)::int END AS rank
            FROM incidents i
            LEFT JOIN slack_messages m ON m.message_key = 'incident:' || i.id::text
@@ -163,6 +163,7 @@ export async function runStorm(options: StormOptions): Promise<StormReport> {
         [pagerIds],
       );
       incidents = rows;
+      const idOfNumber = new Map(rows.map((r) => [r.number, r.id]));
       const parentAt = new Map<string, number>();
       const listedAt = new Map<string, number>();
       // Digest ts → when it first showed at least N incidents.
@@ -175,6 +176,12 @@ export async function runStorm(options: StormOptions): Promise<StormReport> {
         for (const block of blocksOf(call)) {
           const id = DIGEST_ROW.exec(block.block_id ?? '')?.[1];
           if (id && !listedAt.has(id)) listedAt.set(id, call.at);
+          // Past the rows with a button, a digest lists incidents as lines naming their number.
+          if (!block.block_id?.startsWith('digest-list-')) continue;
+          for (const match of JSON.stringify(block).matchAll(/\*#(\d+)\*/g)) {
+            const listed = idOfNumber.get(Number(match[1]));
+            if (listed && !listedAt.has(listed)) listedAt.set(listed, call.at);
+          }
         }
         const n = DIGEST_COUNT.exec(String(call.args.text ?? ''));
         if (n && blocksOf(call).some((b) => b.block_id?.startsWith('digest'))) {

@@ -8,8 +8,14 @@ import { count, INCIDENT_ACTIONS, statusEmoji, statusWord } from './render-incid
 export type DigestIncident = Pick<IncidentView, 'id' | 'number' | 'title' | 'service' | 'severity' | 'counts' | 'status'>;
 
 const SEVERITY_ORDER = ['critical', 'error', 'warning', 'info'];
-/** 50 blocks per message, less the header, the window line and the "…and N more" line. */
-export const MAX_DIGEST_ROWS = 47;
+/** Incidents shown with their own "Open thread" button, most severe first. */
+export const MAX_DIGEST_ROWS = 20;
+/**
+ * The rest are listed as compact lines, several per section, so a storm of a thousand incidents
+ * still fits in one message (50 blocks: header, window, rows, lists, "…and N more").
+ */
+const MAX_LIST_SECTIONS = 27;
+const LIST_SECTION_BUDGET = 2_900;
 
 const severityRank = (severity: string): number => {
   const i = SEVERITY_ORDER.indexOf(severity.toLowerCase());
@@ -36,27 +42,61 @@ export function renderDigest(channel: string, incidents: readonly DigestIncident
     {
       type: 'context',
       block_id: 'digest-window',
-      elements: [{ type: 'mrkdwn', text: `Since ${slackDate(windowStart, '{time}')}${where}. Too many at once for a thread each: open the ones you work on.` }],
+      elements: [{ type: 'mrkdwn', text: `Since ${slackDate(windowStart, '{time}')}${where}. Too many at once for a thread each: open the ones you work on (\`/ops incidents\` lists them all).` }],
     },
   ];
-  const shown = unique.slice(0, MAX_DIGEST_ROWS);
-  blocks.push(...shown.map(row));
-  if (n > shown.length) {
+  const rows = unique.slice(0, MAX_DIGEST_ROWS);
+  blocks.push(...rows.map(row));
+  const listed = listSections(unique.slice(MAX_DIGEST_ROWS));
+  blocks.push(...listed.blocks);
+  const shown = rows.length + listed.count;
+  if (n > shown) {
     const rest: ContextBlock = {
       type: 'context',
       block_id: 'digest-more',
-      elements: [{ type: 'mrkdwn', text: `…and ${count(n - shown.length)} more; \`/ops incidents\` lists them all.` }],
+      elements: [{ type: 'mrkdwn', text: `…and ${count(n - shown)} more; \`/ops incidents\` lists them all.` }],
     };
     blocks.push(rest);
   }
   return { text, blocks };
 }
 
-function row(incident: DigestIncident): SectionBlock {
+const describe = (incident: DigestIncident, titleMax: number): string => {
   const service = incident.service ? ` — ${escapeAlertText(incident.service, 100)}` : '';
   const alerts = `${count(incident.counts.firing)} firing${incident.counts.resolved ? `, ${count(incident.counts.resolved)} resolved` : ''}`;
   const state = incident.status === 'resolved' ? ` · ${statusWord(incident).toLowerCase()}` : '';
-  const line = `${statusEmoji(incident)} *#${incident.number}* ${escapeAlertText(incident.title, 150)}${service} · ${escapeAlertText(incident.severity, 30)} · ${alerts}${state}`;
+  return `${statusEmoji(incident)} *#${incident.number}* ${escapeAlertText(incident.title, titleMax)}${service} · ${escapeAlertText(incident.severity, 30)} · ${alerts}${state}`;
+};
+
+/** The incidents past the rows, one line each, packed into as few sections as fit. */
+function listSections(incidents: readonly DigestIncident[]): { blocks: SectionBlock[]; count: number } {
+  const blocks: SectionBlock[] = [];
+  let lines: string[] = [];
+  let size = 0;
+  let listed = 0;
+  const flush = () => {
+    if (lines.length === 0) return;
+    blocks.push({ type: 'section', block_id: `digest-list-${blocks.length}`, text: { type: 'mrkdwn', text: lines.join('\n'), verbatim: true } });
+    lines = [];
+    size = 0;
+  };
+  for (const incident of incidents) {
+    const line = describe(incident, 60);
+    if (size + line.length + 1 > LIST_SECTION_BUDGET) {
+      flush();
+      if (blocks.length === MAX_LIST_SECTIONS) break;
+    }
+    lines.push(line);
+    size += line.length + 1;
+    listed++;
+  }
+  if (blocks.length < MAX_LIST_SECTIONS) flush();
+  else listed -= lines.length;
+  return { blocks, count: listed };
+}
+
+function row(incident: DigestIncident): SectionBlock {
+  const line = describe(incident, 150);
   return {
     type: 'section',
     block_id: `digest-${incident.id}`,
