@@ -3,6 +3,7 @@ import { createIncidentDesk, type IncidentDesk } from '../alerts/incident-desk.j
 import { createIntake } from '../alerts/intake.js';
 import { createOutbox } from '../alerts/outbox.js';
 import { createIncidentProjector } from '../alerts/project-incident.js';
+import { createNotificationProcessor, type NotificationProcessor } from '../alerts/notification-processor.js';
 import { createAutomationScheduler } from '../alerts/automation-schedule.js';
 import { createEscalationMetrics } from '../alerts/escalation/escalation-metrics.js';
 import { countOpenIncidents } from '../alerts/escalation/escalation-store.js';
@@ -32,6 +33,8 @@ export interface Alerting {
   escalator: Escalator;
   /** On-call overrides (`/ops oncall override`), read live by the escalator. */
   oncall: OnCallOverrides;
+  /** Applies the notifications the webhook stored; start it once the server listens. */
+  notifications: NotificationProcessor;
 }
 
 /** Alertmanager intake, incidents and their Slack threads through the durable outbox. */
@@ -71,7 +74,8 @@ export function buildAlerting(options: { db: Db; env: Env; catalog: Catalog; reg
   const incidents = createIncidentDesk({ db, now, onIncidentChanged });
   const intake = createIntake({ db, now, onIncidentChanged });
   const threads = createThreadOpener({ db, project: projector });
-  const webhook = createAlertmanagerHandler({ intake, auth: env.ALERTMANAGER_WEBHOOK_TOKEN ? { bearerToken: env.ALERTMANAGER_WEBHOOK_TOKEN } : {}, logger });
+  const notifications = createNotificationProcessor({ db, intake, logger });
+  const webhook = createAlertmanagerHandler({ intake, onAccepted: () => notifications.wake(), auth: env.ALERTMANAGER_WEBHOOK_TOKEN ? { bearerToken: env.ALERTMANAGER_WEBHOOK_TOKEN } : {}, logger });
   if (!webhook.authenticated) {
     logger.warn('ALERTMANAGER_WEBHOOK_TOKEN is not set: anyone who can reach POST /alertmanager can open incidents; set it and the same token in Alertmanager (http_config.authorization.credentials)');
   }
@@ -87,5 +91,5 @@ export function buildAlerting(options: { db: Db; env: Env; catalog: Catalog; reg
         },
       })
     : undefined;
-  return { incidents, webhook, sender, threads, escalator, oncall: createOnCallOverrides(db) };
+  return { incidents, webhook, sender, threads, escalator, oncall: createOnCallOverrides(db), notifications };
 }

@@ -140,6 +140,7 @@ export async function startSwitchboard(options: SwitchboardOptions): Promise<Swi
       server.close();
       throw error;
     });
+    alerting.notifications.start();
     alerting.sender?.start();
     alerting.escalator.start();
     automations.start();
@@ -161,6 +162,7 @@ export async function startSwitchboard(options: SwitchboardOptions): Promise<Swi
         await dispatcher.drain(graceMs);
         await automationsStopped;
         await jobsStopped;
+        await alerting.notifications.stop();
         await alerting.escalator.stop();
         await alerting.sender?.stop();
         server.closeAllConnections();

@@ -7,6 +7,7 @@ import { request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RecordedCall } from '../fakes/fake-slack.js';
 import { firing, notification, resolved, type WireAlert, type WireNotification } from '../fixtures/alertmanager/notifications.js';
+import { appliedIncident } from '../helpers/applied-incident.js';
 import { startTestSwitchboard, type TestSwitchboard } from '../helpers/test-switchboard.js';
 
 const TOKEN = 'e2e-edge-webhook-token-0123456789';
@@ -59,7 +60,8 @@ async function postAlertmanager(body: string, headers: Record<string, string> = 
 const send = async (wire: WireNotification): Promise<number> => {
   const answer = await postAlertmanager(JSON.stringify(wire));
   expect(answer.status, JSON.stringify(answer.json)).toBe(200);
-  return answer.json.incident as number;
+  expect(answer.json).toEqual({ ok: true });
+  return appliedIncident(t.switchboard.db, wire.groupKey);
 };
 
 async function eventually<T>(what: string, probe: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = WAIT): Promise<T> {

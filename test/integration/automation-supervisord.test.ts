@@ -19,6 +19,7 @@ import { createRunsRepository } from '../../src/store/runs-repository.js';
 import { firing, notification } from '../fixtures/alertmanager/notifications.js';
 import { freePort, nodeHealthServer, startSupervisord, type Supervisord } from '../helpers/supervisord.js';
 import { createTempDatabase } from '../helpers/temp-database.js';
+import { appliedIncident } from '../helpers/applied-incident.js';
 import { startTestSwitchboard, type TestSwitchboard } from '../helpers/test-switchboard.js';
 
 const TOKEN = 'am-automation-token-0123456789';
@@ -93,7 +94,8 @@ async function fire(service: string, group: string): Promise<number> {
     body: JSON.stringify(notification([alert], { groupKey: `{}:{service="${service}", g="${group}"}`, groupLabels: { alertname: 'ServiceDown', service } })),
   });
   expect(res.status).toBe(200);
-  return ((await res.json()) as { incident: number }).incident;
+  expect(await res.json()).toEqual({ ok: true });
+  return appliedIncident(t.switchboard.db, `{}:{service="${service}", g="${group}"}`);
 }
 
 const automationOf = async (number: number) =>

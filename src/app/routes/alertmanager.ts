@@ -13,7 +13,10 @@ export interface AlertmanagerAuth {
 }
 
 export interface AlertmanagerHandlerOptions {
-  intake: Pick<Intake, 'receive'>;
+  /** Stores the notification as pending; the notification processor applies it afterwards. */
+  intake: Pick<Intake, 'accept'>;
+  /** Called after a notification was stored (wakes this instance's processor). */
+  onAccepted?: () => void;
   auth: AlertmanagerAuth;
   maxBodyBytes?: number;
   /**
@@ -101,7 +104,8 @@ function within<T>(work: Promise<T>, ms: number): Promise<{ done: true; value: T
 }
 
 /**
- * Receives Alertmanager webhook notifications (payload version 4). Alertmanager retries 5xx
+ * Receives Alertmanager webhook notifications (payload version 4) and stores each, in one
+ * statement, before answering 200; the notification processor applies it. Alertmanager retries 5xx
  * answers and drops 4xx ones, so a notification that cannot be stored gets 503, and a malformed
  * or unauthenticated one gets a 4xx it will not repeat.
  */
@@ -142,7 +146,7 @@ export function createAlertmanagerHandler(options: AlertmanagerHandlerOptions): 
 
     const { notification } = parsed;
     const sha256 = createHash('sha256').update(read.body).digest('hex');
-    const work = intake.receive(notification, { json, sha256 });
+    const work = intake.accept(notification, { json, sha256 });
     try {
       const outcome = await within(work, answerWithinMs);
       if (!outcome.done) {
@@ -151,11 +155,9 @@ export function createAlertmanagerHandler(options: AlertmanagerHandlerOptions): 
         res.setHeader('retry-after', RETRY_AFTER_SECONDS);
         return sendJson(res, 503, { error: 'store_unavailable' });
       }
-      const received = outcome.value;
-      const fields = { receiver: notification.receiver, groupKey: notification.groupKey, incident: received.number, created: received.created, events: received.events.map((e) => e.kind) };
-      if (received.events.length) log.info(fields, 'alertmanager notification applied');
-      else log.debug(fields, 'alertmanager notification changed nothing (duplicate or stale)');
-      return sendJson(res, 200, { ok: true, incident: received.number });
+      options.onAccepted?.();
+      log.debug({ receiver: notification.receiver, groupKey: notification.groupKey, alerts: notification.alerts.length }, 'alertmanager notification stored');
+      return sendJson(res, 200, { ok: true });
     } catch (error) {
       log.error({ err: error, receiver: notification.receiver, groupKey: notification.groupKey }, 'alertmanager notification not stored; asked for a retry');
       res.setHeader('retry-after', RETRY_AFTER_SECONDS);

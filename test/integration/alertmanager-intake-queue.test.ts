@@ -1,0 +1,182 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createIntake, type Intake } from '../../src/alerts/intake.js';
+import { createNotificationProcessor, type NotificationProcessor } from '../../src/alerts/notification-processor.js';
+import { createAlertmanagerHandler } from '../../src/app/routes/alertmanager.js';
+import type { Db } from '../../src/store/db.js';
+import { migrate } from '../../src/store/migrate.js';
+import { createPostgresDb } from '../../src/store/postgres-db.js';
+import { firing, notification } from '../fixtures/alertmanager/notifications.js';
+import { createTempDatabase } from '../helpers/temp-database.js';
+
+const logLines: string[] = [];
+const logger = pino(
+  { level: 'debug' },
+  new Writable({
+    write(chunk, _e, done) {
+      logLines.push(chunk.toString());
+      done();
+    },
+  }),
+);
+
+let temp: Awaited<ReturnType<typeof createTempDatabase>>;
+let db: Db;
+let other: Db;
+const servers: Server[] = [];
+const processors: NotificationProcessor[] = [];
+
+beforeAll(async () => {
+  temp = await createTempDatabase('sb_am_queue');
+  db = createPostgresDb(temp.url, { max: 6 });
+  other = createPostgresDb(temp.url, { max: 6 });
+  await migrate(db);
+});
+afterAll(async () => {
+  await Promise.all(processors.map((p) => p.stop()));
+  await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))));
+  await db.close().catch(() => undefined);
+  await other.close().catch(() => undefined);
+  await temp.drop();
+});
+
+function processor(options: Parameters<typeof createNotificationProcessor>[0]): NotificationProcessor {
+  const p = createNotificationProcessor(options);
+  processors.push(p);
+  return p;
+}
+
+async function serve(intake: Pick<Intake, 'accept'>, onAccepted?: () => void): Promise<string> {
+  const handler = createAlertmanagerHandler({ intake, auth: {}, logger, ...(onAccepted ? { onAccepted } : {}) });
+  const server = createServer((req, res) => void handler(req, res));
+  servers.push(server);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}/alertmanager`;
+}
+
+async function post(url: string, groupKey: string, fingerprint = 'aaaa'): Promise<number> {
+  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(notification([firing(fingerprint, '2026-03-01T10:00:00Z')], { groupKey })) });
+  await res.text();
+  return res.status;
+}
+
+async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+const incidentsOf = async (groupKey: string) => (await db.query<{ number: number }>('SELECT number FROM incidents WHERE group_key = $1', [groupKey])).rows;
+const notificationsOf = async (groupKey: string) =>
+  (await db.query<{ processed_at: Date | null; attempts: number; last_error: string | null; failed_at: Date | null }>('SELECT processed_at, attempts, last_error, failed_at FROM notifications WHERE group_key = $1 ORDER BY id', [groupKey])).rows;
+
+describe('the notification queue', () => {
+  it('applies a notification accepted while the processor was stopped once it starts', async () => {
+    const intake = createIntake({ db, now: () => new Date() });
+    const p = processor({ db, intake, logger, intervalMs: 50 });
+    const url = await serve(intake, () => p.wake());
+    const groupKey = `{}:{run="durable-${Math.random()}"}`;
+    expect(await post(url, groupKey)).toBe(200);
+    // Stopped: wake does nothing and the row waits, committed.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(await incidentsOf(groupKey)).toEqual([]);
+    expect(await notificationsOf(groupKey)).toMatchObject([{ processed_at: null, attempts: 0 }]);
+
+    p.start();
+    await waitFor('the incident', async () => ((await incidentsOf(groupKey)).length === 1 ? true : undefined));
+    await waitFor('the row marked processed', async () => ((await notificationsOf(groupKey))[0]!.processed_at ? true : undefined));
+    // Started: the handler's wake-up applies the next one too.
+    expect(await post(url, groupKey, 'bbbb')).toBe(200);
+    await waitFor('the second alert', async () => {
+      const { rows } = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM alerts a JOIN incidents i ON i.id = a.incident_id WHERE i.group_key = $1', [groupKey]);
+      return rows[0]!.n === 2 ? true : undefined;
+    });
+    expect(await incidentsOf(groupKey)).toHaveLength(1);
+    await p.stop();
+  });
+
+  it('retries a failing apply with backoff until it succeeds, and gives up loudly after maxAttempts', async () => {
+    let failures = 2;
+    const intake = createIntake({
+      db,
+      now: () => new Date(),
+      onIncidentChanged: async (tx) => {
+        await tx.query('SELECT 1');
+        if (failures-- > 0) throw new Error('projector exploded');
+      },
+    });
+    const groupKey = `{}:{run="retry-${Math.random()}"}`;
+    const url = await serve(intake);
+    expect(await post(url, groupKey)).toBe(200);
+    const p = processor({ db, intake, logger, intervalMs: 20, backoffMs: 50 });
+    p.start();
+    await waitFor('the incident after retries', async () => ((await incidentsOf(groupKey)).length === 1 ? true : undefined));
+    await waitFor('the row marked processed', async () => ((await notificationsOf(groupKey))[0]!.processed_at ? true : undefined));
+    expect(await notificationsOf(groupKey)).toMatchObject([{ attempts: 2, last_error: 'projector exploded', failed_at: null }]);
+    await p.stop();
+
+    const broken = createIntake({
+      db,
+      now: () => new Date(),
+      onIncidentChanged: async () => {
+        throw new Error('always broken');
+      },
+    });
+    const doomed = `{}:{run="doomed-${Math.random()}"}`;
+    expect(await post(await serve(broken), doomed)).toBe(200);
+    const q = processor({ db, intake: broken, logger, intervalMs: 20, backoffMs: 10, maxAttempts: 3 });
+    q.start();
+    await waitFor('the row given up', async () => ((await notificationsOf(doomed))[0]!.failed_at ? true : undefined));
+    expect(await notificationsOf(doomed)).toMatchObject([{ processed_at: null, attempts: 3, last_error: 'always broken' }]);
+    expect(await incidentsOf(doomed)).toEqual([]);
+    expect(logLines.some((l) => l.includes('"level":50') && l.includes('failed 3 times and is given up'))).toBe(true);
+    await q.stop();
+  });
+
+  it('two processors on one database apply each notification exactly once', async () => {
+    const applied = new Map<string, number>();
+    const counted = (target: Db): Pick<Intake, 'applyStored'> => {
+      const intake = createIntake({ db: target, now: () => new Date() });
+      return {
+        async applyStored(stored, n) {
+          const result = await intake.applyStored(stored, n);
+          if (result) applied.set(stored.id, (applied.get(stored.id) ?? 0) + 1);
+          return result;
+        },
+      };
+    };
+    const url = await serve(createIntake({ db, now: () => new Date() }));
+    const run = Math.random();
+    const groups = Array.from({ length: 8 }, (_, g) => `{}:{run="pair-${run}", g="${g}"}`);
+    const total = 160;
+    const statuses = await Promise.all(Array.from({ length: total }, (_, i) => post(url, groups[i % groups.length]!, `f${String(i).padStart(4, '0')}`)));
+    expect(statuses.every((s) => s === 200)).toBe(true);
+
+    const a = processor({ db, intake: counted(db), logger, intervalMs: 10, batchSize: 7 });
+    const b = processor({ db: other, intake: counted(other), logger, intervalMs: 10, batchSize: 7 });
+    a.start();
+    b.start();
+    await waitFor('every notification processed', async () => {
+      const { rows } = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM notifications WHERE group_key LIKE $1 AND processed_at IS NULL`, [`{}:{run="pair-${run}"%`]);
+      return rows[0]!.n === 0 ? true : undefined;
+    });
+    await Promise.all([a.stop(), b.stop()]);
+
+    expect(applied.size).toBe(total);
+    expect([...applied.values()].every((n) => n === 1)).toBe(true);
+    for (const groupKey of groups) {
+      const { rows } = await db.query<{ incidents: number; alerts: number }>(
+        'SELECT count(DISTINCT i.id)::int AS incidents, count(a.fingerprint)::int AS alerts FROM incidents i LEFT JOIN alerts a ON a.incident_id = i.id WHERE i.group_key = $1',
+        [groupKey],
+      );
+      expect(rows[0]).toEqual({ incidents: 1, alerts: total / groups.length });
+    }
+  });
+});
