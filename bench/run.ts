@@ -131,7 +131,7 @@ function stormTable(s: StormReport): Table {
       ['notifications answered 200; answer p50 / p99', `${count(s.answered200)} of ${count(s.groups)}; ${ms(s.latency.p50)} / ${ms(s.latency.p99)}`, '', ''],
     ],
     notes: [
-      `Times are the fake Slack's, from when each notification was due (open loop, ${count(s.groups / (s.overMs / 1000))}/s). Visible = its own parent message in ${STORM_CHANNEL}, or a row (block_id digest-<incident id>) of a digest message there; "counted" also accepts being inside a digest's total ("…and N more").`,
+      `Times are the fake Slack's, from when each notification was due (open loop, ${count(s.groups / (s.overMs / 1000))}/s). Visible = its own parent message in ${STORM_CHANNEL}, or named in a digest message there (a row with a button, or a line of its list); "counted" also accepts being inside a digest's total ("…and N more").`,
       `Escalation pings: ${s.pings.length} incidents opened just before the storm with a policy paging a user and a user group ${'10 s'} after opening, so each step falls due during the storm; measured from the step's due time to the thread reply and the DM reaching Slack.`,
     ],
   };

@@ -104,7 +104,7 @@ export async function runStorm(options: StormOptions): Promise<StormReport> {
     const post = async (body: string) => {
       const res = await pool.request({ path: '/alertmanager', method: 'POST', headers: WEBHOOK_HEADERS, body });
       const text = await res.body.text();
-      return { status: res.statusCode, json: res.statusCode === 200 ? (JSON.parse(text) as { incident: number }) : undefined };
+      return { status: res.statusCode, json: res.statusCode === 200 ? (JSON.parse(text) as { ok: boolean }) : undefined };
     };
 
     // Pager incidents open before the storm so that their escalation falls due during it.
@@ -113,10 +113,16 @@ export async function runStorm(options: StormOptions): Promise<StormReport> {
     options.log(`  storm: ${options.pingsDueAtMs.length} incidents that escalate ${ESCALATE_AFTER_MS / 1000} s after opening, then ${options.groups} alert groups over ${options.overMs / 1000} s…`);
     const pagers = options.pingsDueAtMs.map(async (dueAt, i) => {
       await sleep(Math.max(0, start + dueAt - ESCALATE_AFTER_MS - Date.now()));
-      const res = await post(stormNotification(runId, options.groups + i, 1, new Date(), 'pager').body);
-      if (res.status !== 200 || !res.json) throw new Error(`storm: a pager incident was refused with HTTP ${res.status}`);
-      const { rows } = await db.query<{ id: string; opened_at: Date }>('SELECT id, opened_at FROM incidents WHERE number = $1', [res.json.incident]);
-      return { id: rows[0]!.id, number: res.json.incident, dueAt: new Date(rows[0]!.opened_at).getTime() + ESCALATE_AFTER_MS };
+      const notification = stormNotification(runId, options.groups + i, 1, new Date(), 'pager');
+      const res = await post(notification.body);
+      if (res.status !== 200) throw new Error(`storm: a pager incident was refused with HTTP ${res.status}`);
+      // The webhook answers once the notification is stored; its incident appears when the queue applies it.
+      const groupKey = (JSON.parse(notification.body) as { groupKey: string }).groupKey;
+      for (;;) {
+        const { rows } = await db.query<{ id: string; number: number; opened_at: Date }>('SELECT id, number, opened_at FROM incidents WHERE group_key = $1', [groupKey]);
+        if (rows[0]) return { id: rows[0].id, number: rows[0].number, dueAt: new Date(rows[0].opened_at).getTime() + ESCALATE_AFTER_MS };
+        await sleep(20);
+      }
     });
 
     const sentAt = new Map<string, number>();
