@@ -1,38 +1,18 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { IncidentEvent } from '../../src/alerts/apply-notification.js';
 import { createIntake, type IncidentChangedHook } from '../../src/alerts/intake.js';
 import type { Db } from '../../src/store/db.js';
 import { incidentView, timelineOf } from '../../src/store/incidents-repository.js';
-import { migrate } from '../../src/store/migrate.js';
-import { createPgliteDb } from '../../src/store/pglite-db.js';
-import { createPostgresDb } from '../../src/store/postgres-db.js';
 import { firing, notification, parsed, resolved, type WireAlert } from '../fixtures/alertmanager/notifications.js';
-import { createTempDatabase } from '../helpers/temp-database.js';
-
-let temp: Awaited<ReturnType<typeof createTempDatabase>>;
-beforeAll(async () => {
-  temp = await createTempDatabase('sb_incidents');
-});
-afterAll(async () => {
-  await temp.drop();
-});
+import { STORES, useMigratedStore } from '../helpers/migrated-store.js';
 
 const T0 = '2026-03-01T10:00:00Z';
 const minutes = (n: number) => new Date(new Date(T0).getTime() + n * 60_000);
 
-describe.each([
-  ['PostgreSQL', () => Promise.resolve(createPostgresDb(temp.url, { max: 10 }))],
-  ['PGlite', () => createPgliteDb(undefined)],
-] as const)('incident intake on %s', (_, open) => {
+describe.each(STORES)('incident intake on %s', (kind) => {
   let db: Db;
-  beforeAll(async () => {
-    db = await open();
-    await migrate(db);
-  });
-  afterAll(async () => {
-    await db.close();
-  });
+  useMigratedStore(kind, (opened) => (db = opened));
 
   // Each test has its own alert group, so tests sharing the database never see each other.
   const group = () => `{}:{alertname="HighErrorRate", run="${randomUUID()}"}`;

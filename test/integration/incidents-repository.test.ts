@@ -1,37 +1,17 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createIntake } from '../../src/alerts/intake.js';
 import type { Db } from '../../src/store/db.js';
 import { acknowledge, byNumber, incidentView, openIncidents, resolveManually, setSilence, timelineOf } from '../../src/store/incidents-repository.js';
-import { migrate } from '../../src/store/migrate.js';
-import { createPgliteDb } from '../../src/store/pglite-db.js';
-import { createPostgresDb } from '../../src/store/postgres-db.js';
 import { firing, notification, parsed } from '../fixtures/alertmanager/notifications.js';
-import { createTempDatabase } from '../helpers/temp-database.js';
-
-let temp: Awaited<ReturnType<typeof createTempDatabase>>;
-beforeAll(async () => {
-  temp = await createTempDatabase('sb_incidents_repo');
-});
-afterAll(async () => {
-  await temp.drop();
-});
+import { STORES, useMigratedStore } from '../helpers/migrated-store.js';
 
 const T0 = '2026-03-01T10:00:00Z';
 const minutes = (n: number) => new Date(new Date(T0).getTime() + n * 60_000);
 
-describe.each([
-  ['PostgreSQL', () => Promise.resolve(createPostgresDb(temp.url, { max: 4 }))],
-  ['PGlite', () => createPgliteDb(undefined)],
-] as const)('incidents repository on %s', (_, open) => {
+describe.each(STORES)('incidents repository on %s', (kind) => {
   let db: Db;
-  beforeAll(async () => {
-    db = await open();
-    await migrate(db);
-  });
-  afterAll(async () => {
-    await db.close();
-  });
+  useMigratedStore(kind, (opened) => (db = opened), { max: 4 });
 
   async function openIncident(at: Date, labels: Record<string, string> = {}) {
     const intake = createIntake({ db, now: () => at });

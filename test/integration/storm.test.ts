@@ -11,9 +11,9 @@ import { parseCatalog } from '../../src/config/load-catalog.js';
 import type { Db } from '../../src/store/db.js';
 import { appendTimeline } from '../../src/store/incidents-repository.js';
 import { migrate } from '../../src/store/migrate.js';
-import { createPgliteDb } from '../../src/store/pglite-db.js';
 import { createPostgresDb } from '../../src/store/postgres-db.js';
 import { firing, notification, parsed, resolved } from '../fixtures/alertmanager/notifications.js';
+import { STORES, useMigratedStore } from '../helpers/migrated-store.js';
 import { createTempDatabase } from '../helpers/temp-database.js';
 
 let temp: Awaited<ReturnType<typeof createTempDatabase>>;
@@ -37,18 +37,9 @@ interface OutboxRow {
   payload: { text: string; blocks?: Array<{ block_id?: string; accessory?: { value?: string } }> };
 }
 
-describe.each([
-  ['PostgreSQL', () => Promise.resolve(createPostgresDb(temp.url, { max: 10 }))],
-  ['PGlite', () => createPgliteDb(undefined)],
-] as const)('storms on %s', (_, open) => {
+describe.each(STORES)('storms on %s', (kind) => {
   let db: Db;
-  beforeAll(async () => {
-    db = await open();
-    await migrate(db);
-  });
-  afterAll(async () => {
-    await db.close();
-  });
+  useMigratedStore(kind, (opened) => (db = opened));
 
   /** One channel per test, so tests sharing the database never see each other's storms. */
   function setup(storm = '{ threshold: 3, window: 1m, quietAfter: 5m }') {
