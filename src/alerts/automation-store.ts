@@ -21,16 +21,7 @@ export interface IncidentAtDue {
   stillFiring: boolean;
 }
 
-export interface NewAutomation {
-  id: string;
-  incidentId: string;
-  routeName: string;
-  alertname: string;
-  actionId: string;
-  target: string | null;
-  input: Record<string, unknown>;
-  maxPerHour: number;
-  afterMs: number;
+export interface NewAutomation extends DueAutomation {
   createdAt: Date;
   dueAt: Date;
 }
