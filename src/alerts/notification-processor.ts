@@ -1,16 +1,18 @@
 import type { Logger } from 'pino';
 import { createTicker } from '../jobs/ticker.js';
 import type { Db } from '../store/db.js';
-import type { Intake, StoredNotification } from './intake.js';
+import type { Notification } from './apply-notification.js';
+import type { Intake, Received, StoredNotification } from './intake.js';
 import { parseNotification } from './webhook-schema.js';
 
 export interface NotificationProcessorOptions {
   db: Db;
-  intake: Pick<Intake, 'applyStored'>;
+  /** With `applyStoredBatch`, a claimed batch is applied in one transaction (one at a time only if that fails). */
+  intake: Pick<Intake, 'applyStored'> & Partial<Pick<Intake, 'applyStoredBatch'>>;
   logger: Logger;
   intervalMs?: number;
   batchSize?: number;
-  /** Notifications of one batch applied at once (each in its own transaction). */
+  /** Notifications applied at once when applied one at a time (each in its own transaction). */
   concurrency?: number;
   /** After this many failed applies a notification is marked failed and left alone. */
   maxAttempts?: number;
@@ -40,7 +42,7 @@ interface ClaimedRow {
 
 /**
  * Applies the notifications `POST /alertmanager` stored, in id order, a batch at a time. Claims
- * use `FOR UPDATE SKIP LOCKED`, so several instances share the queue; each apply marks its row
+ * use `FOR UPDATE SKIP LOCKED`, so several instances share the queue; an apply marks its rows
  * processed in the same transaction, so a notification is applied once. A failed apply is
  * rolled back and retried with backoff; after `maxAttempts` the row is marked failed and logged.
  */
@@ -86,16 +88,20 @@ export function createNotificationProcessor(options: NotificationProcessorOption
     else log.warn({ err: error, notification: row.id, attempts, retryInMs: delay }, 'alertmanager notification could not be applied; it will be retried');
   };
 
+  const logApplied = (row: ClaimedRow, notification: Notification, received: Received | undefined) => {
+    if (!received) return;
+    const fields = { notification: row.id, receiver: notification.receiver, groupKey: notification.groupKey, incident: received.number, created: received.created, events: received.events.map((e) => e.kind) };
+    if (received.events.length) log.info(fields, 'alertmanager notification applied');
+    else log.debug(fields, 'alertmanager notification changed nothing (duplicate or stale)');
+  };
+
+  const toStored = (row: ClaimedRow): StoredNotification => ({ id: row.id, receivedAt: new Date(row.received_at), payload: row.payload });
+
   const processOne = async (row: ClaimedRow) => {
     const parsed = parseNotification(row.payload);
     try {
       if (!parsed.ok) throw new Error(`stored notification is not valid: ${parsed.problems.slice(0, 5).join('; ')}`);
-      const stored: StoredNotification = { id: row.id, receivedAt: new Date(row.received_at), payload: row.payload };
-      const received = await intake.applyStored(stored, parsed.notification);
-      if (!received) return;
-      const fields = { notification: row.id, receiver: parsed.notification.receiver, groupKey: parsed.notification.groupKey, incident: received.number, created: received.created, events: received.events.map((e) => e.kind) };
-      if (received.events.length) log.info(fields, 'alertmanager notification applied');
-      else log.debug(fields, 'alertmanager notification changed nothing (duplicate or stale)');
+      logApplied(row, parsed.notification, await intake.applyStored(toStored(row), parsed.notification));
     } catch (error) {
       await fail(row, error).catch((failError: unknown) =>
         log.error({ err: failError, notification: row.id, cause: error }, 'could not record a failed notification apply; its claim expires and it is retried'),
@@ -103,12 +109,29 @@ export function createNotificationProcessor(options: NotificationProcessorOption
     }
   };
 
-  const processBatch = async (rows: ClaimedRow[]) => {
+  const processEach = async (rows: readonly ClaimedRow[]) => {
     let next = 0;
     const worker = async () => {
       while (next < rows.length) await processOne(rows[next++]!);
     };
     await Promise.all(Array.from({ length: Math.min(concurrency, rows.length) }, worker));
+  };
+
+  // One transaction for the batch; if anything in it fails, each notification is applied on its
+  // own, so a bad one is retried and given up alone and the others still land.
+  const processBatch = async (rows: readonly ClaimedRow[]) => {
+    const parsed = rows.map((row) => ({ row, parsed: parseNotification(row.payload) }));
+    const valid = parsed.flatMap((p) => (p.parsed.ok ? [{ row: p.row, notification: p.parsed.notification }] : []));
+    if (!intake.applyStoredBatch || valid.length < 2) return processEach(rows);
+    try {
+      const results = await intake.applyStoredBatch(valid.map((v) => ({ stored: toStored(v.row), notification: v.notification })));
+      valid.forEach((v, i) => logApplied(v.row, v.notification, results[i]));
+    } catch (error) {
+      log.warn({ err: error, notifications: valid.length }, 'a batch of alertmanager notifications could not be applied together; applying them one at a time');
+      return processEach(rows);
+    }
+    // Invalid ones are recorded as failed attempts, one by one.
+    await processEach(parsed.flatMap((p) => (p.parsed.ok ? [] : [p.row])));
   };
 
   const tick = async () => {

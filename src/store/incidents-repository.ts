@@ -1,6 +1,7 @@
 import type { AlertState, IncidentEvent, IncidentState, Severity } from '../alerts/apply-notification.js';
 import type { AlertView, IncidentStatus, IncidentView } from '../alerts/incident-view.js';
 import type { Queryable } from './db.js';
+import { toJsonb } from './storable.js';
 
 /** An incident as stored: its identity, and the state the transitions work on. */
 export interface StoredIncident {
@@ -79,10 +80,6 @@ interface TimelineRow {
 
 const date = (value: Timestamp) => new Date(value);
 
-/** JSON for a jsonb parameter. PostgreSQL refuses U+0000 in jsonb and text, and a value it refuses would make Alertmanager retry forever. */
-export function toJsonb(value: unknown): string {
-  return JSON.stringify(value, (_key, v: unknown) => (typeof v === 'string' && v.includes('\u0000') ? v.replaceAll('\u0000', '\uFFFD') : v));
-}
 
 const toAlertState = (r: AlertRow): AlertState => ({
   fingerprint: r.fingerprint,
@@ -247,6 +244,41 @@ export async function latestIncidentForUpdate(tx: Queryable, receiver: string, g
   if (!row) return undefined;
   const { rows: alerts } = await tx.query<AlertRow>('SELECT * FROM alerts WHERE incident_id = $1', [row.id]);
   return { id: row.id, number: row.number, version: row.version, state: toState(row, alerts) };
+}
+
+/** Takes the group locks of several groups in one statement, in a fixed order, so two batches cannot deadlock on them. */
+export async function lockGroups(tx: Queryable, groups: ReadonlyArray<{ receiver: string; groupKey: string }>): Promise<void> {
+  if (groups.length === 0) return;
+  await tx.query(
+    `SELECT pg_advisory_xact_lock($1::int, h) FROM (SELECT DISTINCT hashtext(k) AS h FROM unnest($2::text[]) AS k ORDER BY 1) AS keys`,
+    [GROUP_LOCK_CLASS, groups.map((g) => `${g.receiver}\n${g.groupKey}`)],
+  );
+}
+
+/** Key of `latestIncidentsForUpdate`'s answer. */
+export const groupId = (receiver: string, groupKey: string) => `${receiver}\n${groupKey}`;
+
+/**
+ * `latestIncidentForUpdate` for several groups in one statement, keyed by `groupId`; a group
+ * without incidents is absent. Call it holding the groups' locks (`lockGroups`).
+ */
+export async function latestIncidentsForUpdate(tx: Queryable, groups: ReadonlyArray<{ receiver: string; groupKey: string }>): Promise<Map<string, StoredIncident>> {
+  const found = new Map<string, StoredIncident>();
+  if (groups.length === 0) return found;
+  // The row lock re-reads a row another transaction changed meanwhile (an acknowledgement), so
+  // the state is current; alerts only change under the group lock this transaction holds.
+  const { rows } = await tx.query<IncidentRow & { alert_rows: AlertRow[] }>(
+    `SELECT i.*, coalesce((SELECT jsonb_agg(to_jsonb(a)) FROM alerts a WHERE a.incident_id = i.id), '[]'::jsonb) AS alert_rows
+       FROM incidents i
+      WHERE i.id IN (SELECT (SELECT l.id FROM incidents l
+                              WHERE l.receiver = g.receiver AND l.group_key = g.group_key
+                              ORDER BY l.status = 'firing' DESC, l.opened_at DESC, l.number DESC LIMIT 1)
+                       FROM unnest($1::text[], $2::text[]) AS g(receiver, group_key))
+        FOR UPDATE OF i`,
+    [groups.map((g) => g.receiver), groups.map((g) => g.groupKey)],
+  );
+  for (const row of rows) found.set(groupId(row.receiver, row.group_key), { id: row.id, number: row.number, version: row.version, state: toState(row, row.alert_rows) });
+  return found;
 }
 
 const incidentParams = (s: IncidentState) => [

@@ -9,6 +9,7 @@ import { createAlertmanagerHandler } from '../../src/app/routes/alertmanager.js'
 import type { Db } from '../../src/store/db.js';
 import { migrate } from '../../src/store/migrate.js';
 import { createPostgresDb } from '../../src/store/postgres-db.js';
+import { parseNotification } from '../../src/alerts/webhook-schema.js';
 import { firing, notification } from '../fixtures/alertmanager/notifications.js';
 import { createTempDatabase } from '../helpers/temp-database.js';
 
@@ -142,13 +143,19 @@ describe('the notification queue', () => {
 
   it('two processors on one database apply each notification exactly once', async () => {
     const applied = new Map<string, number>();
-    const counted = (target: Db): Pick<Intake, 'applyStored'> => {
+    const count = (id: string) => applied.set(id, (applied.get(id) ?? 0) + 1);
+    const counted = (target: Db): Pick<Intake, 'applyStored' | 'applyStoredBatch'> => {
       const intake = createIntake({ db: target, now: () => new Date() });
       return {
         async applyStored(stored, n) {
           const result = await intake.applyStored(stored, n);
-          if (result) applied.set(stored.id, (applied.get(stored.id) ?? 0) + 1);
+          if (result) count(stored.id);
           return result;
+        },
+        async applyStoredBatch(batch) {
+          const results = await intake.applyStoredBatch(batch);
+          batch.forEach((b, i) => results[i] && count(b.stored.id));
+          return results;
         },
       };
     };
@@ -178,5 +185,82 @@ describe('the notification queue', () => {
       );
       expect(rows[0]).toEqual({ incidents: 1, alerts: total / groups.length });
     }
+  });
+
+  it('applies a batch in one transaction, and when one notification of it fails, lands the others and retries that one alone', async () => {
+    const run = Math.random();
+    const doomed = `{}:{run="batch-doomed-${run}"}`;
+    const fine = Array.from({ length: 5 }, (_, g) => `{}:{run="batch-fine-${run}", g="${g}"}`);
+    let batchTransactions = 0;
+    const intake = createIntake({
+      db,
+      now: () => new Date(),
+      onIncidentChanged: async (tx, incidentId) => {
+        const { rows } = await tx.query<{ group_key: string }>('SELECT group_key FROM incidents WHERE id = $1', [incidentId]);
+        if (rows[0]!.group_key === doomed) throw new Error('this group always fails');
+      },
+    });
+    const counting: Pick<Intake, 'applyStored' | 'applyStoredBatch'> = {
+      applyStored: (stored, n) => intake.applyStored(stored, n),
+      applyStoredBatch: (batch) => {
+        batchTransactions += 1;
+        return intake.applyStoredBatch(batch);
+      },
+    };
+    const url = await serve(intake);
+    // Two notifications per good group, the doomed one in the middle: all seven in one batch.
+    for (const groupKey of fine.slice(0, 3)) expect(await post(url, groupKey, 'aaaa')).toBe(200);
+    expect(await post(url, doomed)).toBe(200);
+    for (const groupKey of fine.slice(3)) expect(await post(url, groupKey, 'aaaa')).toBe(200);
+    for (const groupKey of fine) expect(await post(url, groupKey, 'bbbb')).toBe(200);
+
+    const q = processor({ db, intake: counting, logger, intervalMs: 20, backoffMs: 10, maxAttempts: 3, batchSize: 50 });
+    q.start();
+    await waitFor('the doomed row given up', async () => ((await notificationsOf(doomed))[0]!.failed_at ? true : undefined));
+    await q.stop();
+
+    expect(batchTransactions).toBeGreaterThanOrEqual(1);
+    for (const groupKey of fine) {
+      const { rows } = await db.query<{ incidents: number; alerts: number }>(
+        'SELECT count(DISTINCT i.id)::int AS incidents, count(a.fingerprint)::int AS alerts FROM incidents i LEFT JOIN alerts a ON a.incident_id = i.id WHERE i.group_key = $1',
+        [groupKey],
+      );
+      expect(rows[0]).toEqual({ incidents: 1, alerts: 2 });
+      expect(await notificationsOf(groupKey)).toMatchObject([{ attempts: 0, failed_at: null }, { attempts: 0, failed_at: null }]);
+      expect((await notificationsOf(groupKey)).every((n) => n.processed_at)).toBe(true);
+    }
+    expect(await incidentsOf(doomed)).toEqual([]);
+    expect(await notificationsOf(doomed)).toMatchObject([{ processed_at: null, attempts: 3, last_error: 'this group always fails' }]);
+    expect(logLines.some((l) => l.includes('could not be applied together'))).toBe(true);
+  });
+
+  it('applies several notifications of one group in one batch in order, as if one at a time', async () => {
+    const groupKey = `{}:{run="batch-order-${Math.random()}"}`;
+    const intake = createIntake({ db, now: () => new Date() });
+    const url = await serve(intake);
+    // Firing a, b, then a resolved: the incident keeps firing with b.
+    expect(await post(url, groupKey, 'aaaa')).toBe(200);
+    expect(await post(url, groupKey, 'bbbb')).toBe(200);
+    const resolved = notification([{ ...firing('aaaa', '2026-03-01T10:00:00Z'), status: 'resolved', endsAt: '2026-03-01T10:05:00Z' }, firing('bbbb', '2026-03-01T10:00:00Z')], { groupKey });
+    const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(resolved) });
+    expect(res.status).toBe(200);
+    const { rows: pending } = await db.query<{ id: string; received_at: Date; payload: unknown }>('SELECT id::text AS id, received_at, payload FROM notifications WHERE group_key = $1 ORDER BY id', [groupKey]);
+    expect(pending).toHaveLength(3);
+    const batch = pending.map((row) => {
+      const parsed = parseNotification(row.payload);
+      if (!parsed.ok) throw new Error(parsed.problems.join('; '));
+      return { stored: { id: row.id, receivedAt: row.received_at, payload: row.payload }, notification: parsed.notification };
+    });
+    const results = await intake.applyStoredBatch(batch);
+    expect(results.map((r) => r?.created)).toEqual([true, false, false]);
+    expect(new Set(results.map((r) => r?.incidentId)).size).toBe(1);
+    expect(results.map((r) => r?.events.map((e) => e.kind))).toEqual([['opened'], ['alerts_firing'], ['alerts_resolved']]);
+    const { rows: alerts } = await db.query<{ fingerprint: string; status: string }>(
+      'SELECT a.fingerprint, a.status FROM alerts a JOIN incidents i ON i.id = a.incident_id WHERE i.group_key = $1 ORDER BY a.fingerprint',
+      [groupKey],
+    );
+    expect(alerts).toEqual([{ fingerprint: 'aaaa', status: 'resolved' }, { fingerprint: 'bbbb', status: 'firing' }]);
+    // Applied already: a second batch of the same rows changes nothing.
+    expect(await intake.applyStoredBatch(batch)).toEqual([undefined, undefined, undefined]);
   });
 });

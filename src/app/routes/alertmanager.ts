@@ -132,9 +132,10 @@ export function createAlertmanagerHandler(options: AlertmanagerHandlerOptions): 
       return sendJson(res, 413, { error: 'payload_too_large', maxBytes: maxBodyBytes });
     }
 
+    const text = read.body.toString('utf8');
     let json: unknown;
     try {
-      json = JSON.parse(read.body.toString('utf8'));
+      json = JSON.parse(text);
     } catch (error) {
       return sendJson(res, 400, { error: 'invalid_json', problems: [`body is not JSON: ${(error as Error).message}`] });
     }
@@ -146,7 +147,7 @@ export function createAlertmanagerHandler(options: AlertmanagerHandlerOptions): 
 
     const { notification } = parsed;
     const sha256 = createHash('sha256').update(read.body).digest('hex');
-    const work = intake.accept(notification, { json, sha256 });
+    const work = intake.accept(notification, { json, sha256, text });
     try {
       const outcome = await within(work, answerWithinMs);
       if (!outcome.done) {
