@@ -58,6 +58,7 @@ export async function runStatements(options: { notifications: number; warmup: nu
       }
     },
     exec: (sql) => q.exec(sql),
+    ...(q.defer ? { defer: (key: string, work: (tx: Queryable) => Promise<void>) => q.defer!(key, (tx) => work(timed(tx))) } : {}),
   });
   const db: Db = {
     kind: inner.kind,

@@ -2,7 +2,7 @@ import type { KnownBlock } from '@slack/types';
 import type { Catalog } from '../config/catalog-schema.js';
 import type { Registry } from '../commands/registry.js';
 import type { Queryable } from '../store/db.js';
-import { incidentView, timelineOf } from '../store/incidents-repository.js';
+import { incidentViewWithChannel, timelineOf } from '../store/incidents-repository.js';
 import type { IncidentEvent } from './apply-notification.js';
 import type { IncidentChanged } from './incident-desk.js';
 import type { IncidentView, RunbookButton } from './incident-view.js';
@@ -97,9 +97,7 @@ export function createIncidentProjector(options: ProjectorOptions): IncidentChan
   const { catalog, registry, outbox, now } = options;
   const services = new Set(Object.keys(catalog.services));
 
-  async function routeOf(tx: Queryable, view: IncidentView): Promise<{ route: MatchedRoute | undefined; channel: string | null; isNew: boolean }> {
-    const { rows } = await tx.query<{ channel: string | null }>('SELECT channel FROM incidents WHERE id = $1', [view.id]);
-    const stored = rows[0]?.channel ?? null;
+  async function routeOf(tx: Queryable, view: IncidentView, stored: string | null): Promise<{ route: MatchedRoute | undefined; channel: string | null; isNew: boolean }> {
     const labels = { ...view.commonLabels, ...view.groupLabels };
     const route = catalog.defaultRoute || catalog.routes.length ? matchRoute(catalog.routes, catalog.defaultRoute ?? { channel: '', buttons: {} }, labels, services) : undefined;
     if (stored) return { route, channel: stored, isNew: false };
@@ -109,9 +107,10 @@ export function createIncidentProjector(options: ProjectorOptions): IncidentChan
   }
 
   return async (tx, incidentId, events) => {
-    const stored = await incidentView(tx, incidentId);
-    if (!stored) return;
-    const { route, channel, isNew } = await routeOf(tx, stored);
+    const found = await incidentViewWithChannel(tx, incidentId);
+    if (!found) return;
+    const stored = found.view;
+    const { route, channel, isNew } = await routeOf(tx, stored, found.channel);
     if (!channel) {
       options.onUnrouted?.(incidentId);
       return;

@@ -1,4 +1,5 @@
 import type { Db, Queryable } from '../store/db.js';
+import { beforeCommit } from '../store/deferred-work.js';
 import { findSlackMessage, type SlackMessageRef } from '../store/outbox-repository.js';
 import { incidentMessageKey } from './project-incident.js';
 import type { IncidentEvent } from './apply-notification.js';
@@ -69,12 +70,16 @@ export function createStormRouter(options: { config: StormConfig; outbox: Outbox
     return { digest: joined, started: digest !== undefined };
   }
 
+  // Once per transaction, before COMMIT: a batch adding 50 incidents to a digest renders it once.
+  // The first request wins, so the transaction that started the storm posts the digest.
   async function renderInto(tx: Queryable, digest: StormDigest, started: boolean, now: Date): Promise<void> {
-    const rendered = renderDigest(digest.channel, await digestIncidents(tx, digest.messageKey), digest.startedAt, now);
-    // Ahead of the routine thread posts queued in the channel: the digest is what makes a storm visible.
-    if (started) await outbox.enqueue(tx, { kind: 'post', channel: digest.channel, messageKey: digest.messageKey, priority: 'page', ...rendered });
-    // Waits for the post like any edit, and coalesces with the edits still waiting.
-    else await outbox.enqueue(tx, { kind: 'update', messageKey: digest.messageKey, priority: 'routine', ...rendered });
+    await beforeCommit(tx, `storm digest ${digest.messageKey}`, async (last) => {
+      const rendered = renderDigest(digest.channel, await digestIncidents(last, digest.messageKey), digest.startedAt, now);
+      // Ahead of the routine thread posts queued in the channel: the digest is what makes a storm visible.
+      if (started) await outbox.enqueue(last, { kind: 'post', channel: digest.channel, messageKey: digest.messageKey, priority: 'page', ...rendered });
+      // Waits for the post like any edit, and coalesces with the edits still waiting.
+      else await outbox.enqueue(last, { kind: 'update', messageKey: digest.messageKey, priority: 'routine', ...rendered });
+    });
   }
 
   return {

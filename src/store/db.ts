@@ -3,6 +3,11 @@ export interface Queryable {
   query<Row = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<{ rows: Row[]; rowCount: number }>;
   /** Runs a script of several statements without parameters (migrations). */
   exec(sql: string): Promise<void>;
+  /**
+   * Only inside a transaction: runs `work` just before COMMIT, once per `key` (the first
+   * registered wins). Call it through `beforeCommit`, which outside a transaction runs it at once.
+   */
+  defer?(key: string, work: (tx: Queryable) => Promise<void>): void;
 }
 
 export interface Db extends Queryable {

@@ -166,53 +166,35 @@ function toView(r: IncidentRow, alertRows: readonly AlertRow[]): IncidentView {
   };
 }
 
-async function alertRowsOf(db: Queryable, ids: readonly string[]): Promise<Map<string, AlertRow[]>> {
-  const byIncident = new Map<string, AlertRow[]>(ids.map((id) => [id, []]));
-  if (ids.length === 0) return byIncident;
-  const { rows } = await db.query<AlertRow>(
-    `SELECT * FROM alerts WHERE incident_id IN (SELECT value::uuid FROM jsonb_array_elements_text($1::jsonb))`,
-    [JSON.stringify(ids)],
-  );
-  for (const row of rows) byIncident.get(row.incident_id)?.push(row);
-  return byIncident;
-}
-
 interface EscalationRow {
-  incident_id: string;
   levels: number;
   notified_steps: number;
   next_due_at: Timestamp | null;
 }
 
-/** How far each incident's escalation (migration 006) went: the level last paged (1-based; 0 before the first) and the next step. */
-async function escalationsOf(db: Queryable, rows: readonly IncidentRow[]): Promise<Map<string, NonNullable<IncidentView['escalation']>>> {
-  const byIncident = new Map<string, NonNullable<IncidentView['escalation']>>();
-  if (rows.length === 0) return byIncident;
-  const { rows: found } = await db.query<EscalationRow>(
-    `SELECT e.incident_id, e.notified_steps, e.next_due_at, jsonb_array_length(i.escalation_policy -> 'levels') AS levels
-       FROM escalations e JOIN incidents i ON i.id = e.incident_id
-      WHERE e.incident_id IN (SELECT value::uuid FROM jsonb_array_elements_text($1::jsonb)) AND i.escalation_policy IS NOT NULL`,
-    [JSON.stringify(rows.map((r) => r.id))],
-  );
-  const acknowledged = new Set(rows.filter((r) => r.acknowledged_at).map((r) => r.id));
-  for (const e of found) {
-    if (!(e.levels > 0)) continue;
-    const level = e.notified_steps === 0 ? 0 : ((e.notified_steps - 1) % e.levels) + 1;
-    // Once acknowledged, next_due_at is the acknowledger's reminder, not a next level.
-    const nextAt = e.next_due_at && !acknowledged.has(e.incident_id) ? { nextAt: date(e.next_due_at) } : {};
-    byIncident.set(e.incident_id, { level, levels: e.levels, ...nextAt });
-  }
-  return byIncident;
+/** An incident row with what its view needs besides: its alerts and its escalation, read in the same statement. */
+type ViewRow = IncidentRow & { channel: string | null; alert_rows: AlertRow[]; escalation_row: EscalationRow | null };
+
+// Appended to `SELECT i.*` over `incidents i`: one round trip per view, whatever the number of incidents.
+const VIEW_COLUMNS = `
+  coalesce((SELECT jsonb_agg(to_jsonb(a)) FROM alerts a WHERE a.incident_id = i.id), '[]'::jsonb) AS alert_rows,
+  (SELECT jsonb_build_object('notified_steps', e.notified_steps, 'next_due_at', e.next_due_at, 'levels', jsonb_array_length(i.escalation_policy -> 'levels'))
+     FROM escalations e WHERE e.incident_id = i.id AND i.escalation_policy IS NOT NULL) AS escalation_row`;
+
+/** How far an incident's escalation (migration 006) went: the level last paged (1-based; 0 before the first) and the next step. */
+function escalationOf(r: ViewRow): IncidentView['escalation'] {
+  const e = r.escalation_row;
+  if (!e || !(e.levels > 0)) return undefined;
+  const level = e.notified_steps === 0 ? 0 : ((e.notified_steps - 1) % e.levels) + 1;
+  // Once acknowledged, next_due_at is the acknowledger's reminder, not a next level.
+  const nextAt = e.next_due_at && !r.acknowledged_at ? { nextAt: date(e.next_due_at) } : {};
+  return { level, levels: e.levels, ...nextAt };
 }
 
-async function viewsOf(db: Queryable, rows: readonly IncidentRow[]): Promise<IncidentView[]> {
-  const alerts = await alertRowsOf(db, rows.map((r) => r.id));
-  const escalations = await escalationsOf(db, rows);
-  return rows.map((r) => {
-    const view = toView(r, alerts.get(r.id) ?? []);
-    const escalation = escalations.get(r.id);
-    return escalation ? { ...view, escalation } : view;
-  });
+function viewOf(r: ViewRow): IncidentView {
+  const view = toView(r, r.alert_rows);
+  const escalation = escalationOf(r);
+  return escalation ? { ...view, escalation } : view;
 }
 
 // --- intake (inside its transaction) -------------------------------------------------------
@@ -388,22 +370,27 @@ export async function recordNotification(tx: Queryable, n: NotificationRecord): 
 // --- reads --------------------------------------------------------------------------------
 
 export async function incidentView(db: Queryable, id: string): Promise<IncidentView | undefined> {
-  const { rows } = await db.query<IncidentRow>('SELECT * FROM incidents WHERE id = $1', [id]);
-  return (await viewsOf(db, rows))[0];
+  return (await incidentViewWithChannel(db, id))?.view;
+}
+
+/** The view, and the channel the incident was routed to (null before it was). */
+export async function incidentViewWithChannel(db: Queryable, id: string): Promise<{ view: IncidentView; channel: string | null } | undefined> {
+  const { rows } = await db.query<ViewRow>(`SELECT i.*, ${VIEW_COLUMNS} FROM incidents i WHERE i.id = $1`, [id]);
+  return rows[0] ? { view: viewOf(rows[0]), channel: rows[0].channel } : undefined;
 }
 
 export async function byNumber(db: Queryable, number: number): Promise<IncidentView | undefined> {
   if (!Number.isSafeInteger(number) || number < 1 || number > 2 ** 31 - 1) return undefined;
-  const { rows } = await db.query<IncidentRow>('SELECT * FROM incidents WHERE number = $1', [number]);
-  return (await viewsOf(db, rows))[0];
+  const { rows } = await db.query<ViewRow>(`SELECT i.*, ${VIEW_COLUMNS} FROM incidents i WHERE i.number = $1`, [number]);
+  return rows[0] ? viewOf(rows[0]) : undefined;
 }
 
 /** Open (firing) incidents, newest first. */
 export async function openIncidents(db: Queryable, options: { limit: number }): Promise<IncidentView[]> {
-  const { rows } = await db.query<IncidentRow>(`SELECT * FROM incidents WHERE status = 'firing' ORDER BY opened_at DESC, number DESC LIMIT $1`, [
+  const { rows } = await db.query<ViewRow>(`SELECT i.*, ${VIEW_COLUMNS} FROM incidents i WHERE i.status = 'firing' ORDER BY i.opened_at DESC, i.number DESC LIMIT $1`, [
     options.limit,
   ]);
-  return viewsOf(db, rows);
+  return rows.map(viewOf);
 }
 
 export async function timelineOf(db: Queryable, incidentId: string): Promise<TimelineEntry[]> {

@@ -1,6 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import { PGlite, type Transaction } from '@electric-sql/pglite';
 import type { Db, Queryable } from './db.js';
+import { withDeferredWork } from './deferred-work.js';
 
 function wrap(client: PGlite | Transaction): Queryable {
   return {
@@ -21,7 +22,13 @@ export async function createPgliteDb(dataDir: string | undefined): Promise<Db> {
   return {
     kind: 'pglite',
     ...wrap(pglite),
-    transaction: (fn) => pglite.transaction((tx) => fn(wrap(tx))),
+    transaction: (fn) =>
+      pglite.transaction(async (client) => {
+        const { tx, runDeferred } = withDeferredWork(wrap(client));
+        const result = await fn(tx);
+        await runDeferred();
+        return result;
+      }),
     close: () => pglite.close(),
   };
 }

@@ -1,5 +1,6 @@
 import pg from 'pg';
 import type { Db, Queryable } from './db.js';
+import { withDeferredWork } from './deferred-work.js';
 
 // BIGINT and NUMERIC arrive as strings by default; our counters and durations fit in a JS number.
 pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
@@ -33,7 +34,9 @@ export function createPostgresDb(url: string, options: { max?: number; applicati
       const client = await pool.connect();
       try {
         await client.query('BEGIN');
-        const result = await fn(wrap(client));
+        const { tx, runDeferred } = withDeferredWork(wrap(client));
+        const result = await fn(tx);
+        await runDeferred();
         await client.query('COMMIT');
         return result;
       } catch (error) {
