@@ -2,7 +2,9 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { Db, Queryable } from '../store/db.js';
 import {
   appendTimeline,
+  appendTimelines,
   insertIncident,
+  insertIncidents,
   groupId,
   latestIncidentForUpdate,
   latestIncidentsForUpdate,
@@ -11,11 +13,13 @@ import {
   recordNotification,
   type StoredIncident,
   updateIncident,
+  updateIncidents,
   upsertAlerts,
+  upsertAlertsOf,
 } from '../store/incidents-repository.js';
 import { storable, storableJson, toJsonb } from '../store/storable.js';
 import { createNotificationWriter, type NotificationWriter } from '../store/notification-writer.js';
-import { applyNotification, DEFAULT_REOPEN_WINDOW_MS, type IncidentEvent, type Notification } from './apply-notification.js';
+import { applyNotification, DEFAULT_REOPEN_WINDOW_MS, type AlertState, type IncidentEvent, type IncidentState, type Notification } from './apply-notification.js';
 
 /**
  * Called inside the intake transaction after an incident changed, so that what it writes (the
@@ -75,6 +79,18 @@ export interface Intake {
   applyStoredBatch(batch: ReadonlyArray<{ stored: StoredNotification; notification: Notification }>): Promise<Array<Received | undefined>>;
 }
 
+/** What a batch did to one incident, written once the whole batch was applied in memory. */
+interface IncidentChange {
+  id: string;
+  isNew: boolean;
+  /** The row needs writing (an existing incident whose alerts changed, or a new one). */
+  changed: boolean;
+  state: IncidentState;
+  /** The latest version of each alert the batch changed. */
+  alerts: Map<string, AlertState>;
+  events: IncidentEvent[];
+}
+
 // Another writer's open incident can only appear between our read and insert if it does not take
 // the group lock; a re-read settles it.
 const ATTEMPTS = 3;
@@ -96,37 +112,31 @@ export function createIntake(options: IntakeOptions): Intake {
    * lock. Undefined when the group turned out to have an open incident this read did not see
    * (a writer that does not take the group lock): read again and retry.
    */
-  const applyTo = async (tx: Queryable, n: Notification, at: Date, current: StoredIncident | undefined): Promise<{ received: Received; stored: StoredIncident } | undefined> => {
+  const applyTo = async (tx: Queryable, n: Notification, at: Date, current: StoredIncident | undefined): Promise<Received | undefined> => {
     const applied = applyNotification(current?.state, n, at, { reopenWindowMs });
-    let incident: { id: string; number: number; version: number };
+    let incident: { id: string; number: number };
     if (applied.isNew) {
       const id = newId();
       const inserted = await insertIncident(tx, id, applied.next);
       if (!inserted) return undefined;
-      incident = { id, number: inserted.number, version: 1 };
+      incident = { id, number: inserted.number };
     } else {
-      incident = { id: current!.id, number: current!.number, version: current!.version };
-      if (applied.changedAlerts.length > 0) {
-        await updateIncident(tx, incident.id, applied.next);
-        incident.version += 1;
-      }
+      incident = { id: current!.id, number: current!.number };
+      if (applied.changedAlerts.length > 0) await updateIncident(tx, incident.id, applied.next);
     }
     await upsertAlerts(tx, incident.id, applied.changedAlerts);
     await appendTimeline(tx, incident.id, applied.events);
     // Nothing to render for a duplicate or a stale notification.
     if (applied.events.length > 0) await onIncidentChanged?.(tx, incident.id, applied.events);
-    return {
-      received: { incidentId: incident.id, number: incident.number, created: applied.isNew, events: applied.events },
-      stored: { ...incident, state: applied.next },
-    };
+    return { incidentId: incident.id, number: incident.number, created: applied.isNew, events: applied.events };
   };
 
   const apply = async (tx: Queryable, notification: Notification, at: Date): Promise<Received> => {
     const n = storable(notification);
     await lockGroup(tx, n.receiver, n.groupKey);
     for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
-      const result = await applyTo(tx, n, at, await latestIncidentForUpdate(tx, n.receiver, n.groupKey));
-      if (result) return result.received;
+      const received = await applyTo(tx, n, at, await latestIncidentForUpdate(tx, n.receiver, n.groupKey));
+      if (received) return received;
     }
     throw new Error(`alert group ${n.receiver}/${n.groupKey} kept getting a competing open incident`);
   };
@@ -166,17 +176,45 @@ export function createIntake(options: IntakeOptions): Intake {
         const unprocessed = await markProcessed(tx, batch.map((b) => b.stored.id));
         const todo = batch.filter((b) => unprocessed.has(b.stored.id)).map((b) => ({ stored: b.stored, n: storable(b.notification) }));
         await lockGroups(tx, todo.map((t) => t.n));
-        // Read once for the batch; a group's later notifications in it start from the state the earlier ones left.
-        const latest = await latestIncidentsForUpdate(tx, todo.map((t) => t.n));
-        const results = new Map<string, Received>();
-        for (const { stored, n } of todo) {
+        const stored = await latestIncidentsForUpdate(tx, todo.map((t) => t.n));
+        const numberOf = new Map([...stored.values()].map((i) => [i.id, i.number]));
+
+        // In memory first, in order: a group's later notifications start from the state the earlier ones left.
+        const latest = new Map<string, { id: string; state: IncidentState }>(stored);
+        const changes = new Map<string, IncidentChange>();
+        const results = new Map<string, Omit<Received, 'number'>>();
+        const timeline: Array<{ incidentId: string; event: IncidentEvent }> = [];
+        for (const { stored: notification, n } of todo) {
           const group = groupId(n.receiver, n.groupKey);
-          const result = await applyTo(tx, n, stored.receivedAt, latest.get(group));
-          if (!result) throw new Error(`alert group ${n.receiver}/${n.groupKey} got a competing open incident during a batch`);
-          latest.set(group, result.stored);
-          results.set(stored.id, result.received);
+          const current = latest.get(group);
+          const applied = applyNotification(current?.state, n, notification.receivedAt, { reopenWindowMs });
+          const id = applied.isNew ? newId() : current!.id;
+          const change: IncidentChange = changes.get(id) ?? { id, isNew: applied.isNew, changed: false, state: applied.next, alerts: new Map(), events: [] };
+          changes.set(id, change);
+          if (applied.isNew || applied.changedAlerts.length > 0) Object.assign(change, { changed: true, state: applied.next });
+          for (const alert of applied.changedAlerts) change.alerts.set(alert.fingerprint, alert);
+          change.events.push(...applied.events);
+          timeline.push(...applied.events.map((event) => ({ incidentId: id, event })));
+          latest.set(group, { id, state: change.state });
+          results.set(notification.id, { incidentId: id, created: applied.isNew, events: applied.events });
         }
-        return batch.map((b) => results.get(b.stored.id));
+
+        // Then one statement per table. Updates first: an incident resolved here frees its group for one opened after it.
+        const all = [...changes.values()];
+        await updateIncidents(tx, all.filter((c) => !c.isNew && c.changed));
+        const opened = all.filter((c) => c.isNew);
+        const numbers = await insertIncidents(tx, opened);
+        if (numbers.size < opened.length) throw new Error('an alert group got a competing open incident during a batch');
+        await upsertAlertsOf(tx, all.flatMap((c) => [...c.alerts.values()].map((alert) => ({ incidentId: c.id, alert }))));
+        await appendTimelines(tx, timeline);
+        for (const [id, number] of numbers) numberOf.set(id, number);
+
+        // Each incident is projected once, with everything the batch did to it (nothing for duplicates).
+        for (const change of all) if (change.events.length > 0) await onIncidentChanged?.(tx, change.id, change.events);
+        return batch.map((b) => {
+          const received = results.get(b.stored.id);
+          return received && { ...received, number: numberOf.get(received.incidentId) ?? 0 };
+        });
       });
     },
   };

@@ -65,10 +65,14 @@ export async function insertDigest(tx: Queryable, digest: StormDigest): Promise<
   return rows[0] ? toDigest(rows[0]) : undefined;
 }
 
-/** Lists the incident in the digest and keeps its storm going. */
+/** Lists the incident in the digest. */
 export async function addToDigest(tx: Queryable, incidentId: string, messageKey: string, now: Date): Promise<void> {
   await tx.query('INSERT INTO storm_incidents (incident_id, message_key, added_at) VALUES ($1, $2, $3) ON CONFLICT (incident_id) DO NOTHING', [incidentId, messageKey, now]);
-  await tx.query('UPDATE storm_digests SET last_incident_at = greatest(last_incident_at, $2) WHERE message_key = $1', [messageKey, now]);
+}
+
+/** Keeps the storm going: its last new incident came at `at`. */
+export async function touchDigest(tx: Queryable, messageKey: string, at: Date): Promise<void> {
+  await tx.query('UPDATE storm_digests SET last_incident_at = greatest(last_incident_at, $2) WHERE message_key = $1', [messageKey, at]);
 }
 
 /** The digest listing the incident, locked for the transaction; undefined for incidents with a thread of their own from the start. */

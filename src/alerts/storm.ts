@@ -16,6 +16,7 @@ import {
   lockChannel,
   placementOf,
   setThread,
+  touchDigest,
   type StormDigest,
 } from './storm-store.js';
 
@@ -52,11 +53,34 @@ const pages = (events: readonly IncidentEvent[]) => events.some((e) => e.kind ==
 export function createStormRouter(options: { config: StormConfig; outbox: OutboxWriter }): StormRouter {
   const { config, outbox } = options;
 
-  async function joinOrStart(tx: Queryable, incidentId: string, channel: string, now: Date): Promise<{ digest: StormDigest; started: boolean } | undefined> {
+  /**
+   * The channel locked, and its latest storm. Within a transaction both are kept for its other
+   * incidents of the channel: a batch of 50 new incidents locks and reads the channel once.
+   */
+  const channelsOf = new WeakMap<Queryable, Map<string, { latest: StormDigest | undefined }>>();
+  async function lockedChannel(tx: Queryable, channel: string): Promise<{ latest: StormDigest | undefined }> {
+    // Outside a transaction (no `defer`) there is nothing to keep it for.
+    const known = tx.defer ? (channelsOf.get(tx) ?? channelsOf.set(tx, new Map()).get(tx)!) : new Map<string, { latest: StormDigest | undefined }>();
+    const cached = known.get(channel);
+    if (cached) return cached;
     await lockChannel(tx, channel);
-    const latest = await latestDigest(tx, channel);
+    const state = { latest: await latestDigest(tx, channel) };
+    known.set(channel, state);
+    return state;
+  }
+
+  /** Lists the incident in the digest and keeps the storm going, recorded once per transaction. */
+  async function join(tx: Queryable, incidentId: string, digest: StormDigest, now: Date): Promise<void> {
+    await addToDigest(tx, incidentId, digest.messageKey, now);
+    if (now.getTime() > digest.lastIncidentAt.getTime()) digest.lastIncidentAt = now;
+    await beforeCommit(tx, `storm touch ${digest.messageKey}`, (last) => touchDigest(last, digest.messageKey, digest.lastIncidentAt));
+  }
+
+  async function joinOrStart(tx: Queryable, incidentId: string, channel: string, now: Date): Promise<{ digest: StormDigest; started: boolean } | undefined> {
+    const state = await lockedChannel(tx, channel);
+    const latest = state.latest;
     if (latest && latest.lastIncidentAt.getTime() > now.getTime() - config.quietAfter) {
-      await addToDigest(tx, incidentId, latest.messageKey, now);
+      await join(tx, incidentId, latest, now);
       return { digest: latest, started: false };
     }
     // Incidents of an earlier storm do not start the next one: after quietAfter, the channel starts counting afresh.
@@ -66,7 +90,8 @@ export function createStormRouter(options: { config: StormConfig; outbox: Outbox
     const digest = await insertDigest(tx, { messageKey: digestMessageKey(channel, now), channel, startedAt: now, lastIncidentAt: now });
     // Only a clock that went backwards meets an existing key; the incident joins that storm.
     const joined = digest ?? latest!;
-    await addToDigest(tx, incidentId, joined.messageKey, now);
+    state.latest = joined;
+    await join(tx, incidentId, joined, now);
     return { digest: joined, started: digest !== undefined };
   }
 

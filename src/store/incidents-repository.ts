@@ -263,57 +263,84 @@ export async function latestIncidentsForUpdate(tx: Queryable, groups: ReadonlyAr
   return found;
 }
 
-const incidentParams = (s: IncidentState) => [
-  s.receiver,
-  s.groupKey,
-  s.status,
-  s.severity,
-  s.title,
-  s.service ?? null,
-  toJsonb(s.groupLabels),
-  toJsonb(s.commonLabels),
-  toJsonb(s.commonAnnotations),
-  s.externalURL,
-  s.truncatedAlerts,
-  s.startedAt,
-  s.resolvedAt ?? null,
-  s.resolvedBy ?? null,
-  s.openedAt,
-  s.updatedAt,
-];
+/** An incident's columns as a `jsonb_to_recordset` row (see INCIDENT_RECORD). */
+const incidentRecord = (id: string, s: IncidentState) => ({
+  id,
+  receiver: s.receiver,
+  group_key: s.groupKey,
+  status: s.status,
+  severity: s.severity,
+  title: s.title,
+  service: s.service ?? null,
+  group_labels: s.groupLabels,
+  common_labels: s.commonLabels,
+  common_annotations: s.commonAnnotations,
+  external_url: s.externalURL,
+  truncated_alerts: s.truncatedAlerts,
+  started_at: s.startedAt.toISOString(),
+  resolved_at: s.resolvedAt?.toISOString() ?? null,
+  resolved_by: s.resolvedBy ?? null,
+  opened_at: s.openedAt.toISOString(),
+  updated_at: s.updatedAt.toISOString(),
+});
+
+const INCIDENT_RECORD = `x(ord int, id uuid, receiver text, group_key text, status text, severity text, title text, service text, group_labels jsonb,
+    common_labels jsonb, common_annotations jsonb, external_url text, truncated_alerts int, started_at timestamptz, resolved_at timestamptz,
+    resolved_by text, opened_at timestamptz, updated_at timestamptz)`;
+
+/** Rows for a `jsonb_to_recordset`, numbered so that a statement can keep their order. */
+const records = <T extends object>(rows: readonly T[]) => toJsonb(rows.map((row, ord) => ({ ord, ...row })));
 
 /**
- * Inserts a new incident; undefined when the group already has an open one (the partial unique
- * index decides, also against writers that do not take the group lock).
+ * Inserts new incidents in one statement, in the order given (their numbers follow it). The
+ * answer lacks those whose group already has an open incident (the partial unique index decides,
+ * also against writers that do not take the group lock).
  */
-export async function insertIncident(tx: Queryable, id: string, s: IncidentState): Promise<{ number: number } | undefined> {
-  const { rows } = await tx.query<{ number: number }>(
-    `INSERT INTO incidents (receiver, group_key, status, severity, title, service, group_labels, common_labels, common_annotations,
-                            external_url, truncated_alerts, started_at, resolved_at, resolved_by, opened_at, updated_at, id)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
+export async function insertIncidents(tx: Queryable, incidents: ReadonlyArray<{ id: string; state: IncidentState }>): Promise<Map<string, number>> {
+  if (incidents.length === 0) return new Map();
+  const { rows } = await tx.query<{ id: string; number: number }>(
+    `INSERT INTO incidents (id, receiver, group_key, status, severity, title, service, group_labels, common_labels, common_annotations,
+                            external_url, truncated_alerts, started_at, resolved_at, resolved_by, opened_at, updated_at)
+     SELECT x.id, x.receiver, x.group_key, x.status, x.severity, x.title, x.service, x.group_labels, x.common_labels, x.common_annotations,
+            x.external_url, x.truncated_alerts, x.started_at, x.resolved_at, x.resolved_by, x.opened_at, x.updated_at
+       FROM jsonb_to_recordset($1::jsonb) AS ${INCIDENT_RECORD}
+      ORDER BY x.ord
      ON CONFLICT (receiver, group_key) WHERE status = 'firing' DO NOTHING
-     RETURNING number`,
-    [...incidentParams(s), id],
+     RETURNING id, number`,
+    [records(incidents.map((i) => incidentRecord(i.id, i.state)))],
   );
-  return rows[0];
+  return new Map(rows.map((r) => [r.id, r.number]));
 }
 
-/** Writes what a notification changed; acknowledgement and silence belong to their own calls. */
-export async function updateIncident(tx: Queryable, id: string, s: IncidentState): Promise<void> {
+export async function insertIncident(tx: Queryable, id: string, s: IncidentState): Promise<{ number: number } | undefined> {
+  const number = (await insertIncidents(tx, [{ id, state: s }])).get(id);
+  return number === undefined ? undefined : { number };
+}
+
+/** Writes what notifications changed, in one statement; acknowledgement and silence belong to their own calls. */
+export async function updateIncidents(tx: Queryable, incidents: ReadonlyArray<{ id: string; state: IncidentState }>): Promise<void> {
+  if (incidents.length === 0) return;
   await tx.query(
-    `UPDATE incidents
-        SET receiver = $1, group_key = $2, status = $3, severity = $4, title = $5, service = $6, group_labels = $7, common_labels = $8,
-            common_annotations = $9, external_url = $10, truncated_alerts = $11, started_at = $12, resolved_at = $13, resolved_by = $14,
-            opened_at = $15, updated_at = $16, version = version + 1
-      WHERE id = $17`,
-    [...incidentParams(s), id],
+    `UPDATE incidents i
+        SET receiver = x.receiver, group_key = x.group_key, status = x.status, severity = x.severity, title = x.title, service = x.service,
+            group_labels = x.group_labels, common_labels = x.common_labels, common_annotations = x.common_annotations, external_url = x.external_url,
+            truncated_alerts = x.truncated_alerts, started_at = x.started_at, resolved_at = x.resolved_at, resolved_by = x.resolved_by,
+            opened_at = x.opened_at, updated_at = x.updated_at, version = i.version + 1
+       FROM jsonb_to_recordset($1::jsonb) AS ${INCIDENT_RECORD}
+      WHERE i.id = x.id`,
+    [records(incidents.map((i) => incidentRecord(i.id, i.state)))],
   );
 }
 
-/** Inserts or replaces alerts in one statement, whatever their number. */
-export async function upsertAlerts(tx: Queryable, incidentId: string, alerts: readonly AlertState[]): Promise<void> {
+export async function updateIncident(tx: Queryable, id: string, s: IncidentState): Promise<void> {
+  await updateIncidents(tx, [{ id, state: s }]);
+}
+
+/** Inserts or replaces alerts of any number of incidents in one statement; at most one row per incident and fingerprint. */
+export async function upsertAlertsOf(tx: Queryable, alerts: ReadonlyArray<{ incidentId: string; alert: AlertState }>): Promise<void> {
   if (alerts.length === 0) return;
-  const rows = alerts.map((a) => ({
+  const rows = alerts.map(({ incidentId, alert: a }) => ({
+    incident_id: incidentId,
     fingerprint: a.fingerprint,
     status: a.status,
     labels: a.labels,
@@ -325,28 +352,35 @@ export async function upsertAlerts(tx: Queryable, incidentId: string, alerts: re
   }));
   await tx.query(
     `INSERT INTO alerts (incident_id, fingerprint, status, labels, annotations, starts_at, ends_at, generator_url, updated_at)
-     SELECT $1::uuid, x.fingerprint, x.status, x.labels, x.annotations, x.starts_at, x.ends_at, x.generator_url, x.updated_at
-       FROM jsonb_to_recordset($2::jsonb) AS x(fingerprint text, status text, labels jsonb, annotations jsonb,
+     SELECT x.incident_id, x.fingerprint, x.status, x.labels, x.annotations, x.starts_at, x.ends_at, x.generator_url, x.updated_at
+       FROM jsonb_to_recordset($1::jsonb) AS x(incident_id uuid, fingerprint text, status text, labels jsonb, annotations jsonb,
                                                 starts_at timestamptz, ends_at timestamptz, generator_url text, updated_at timestamptz)
      ON CONFLICT (incident_id, fingerprint) DO UPDATE
         SET status = excluded.status, labels = excluded.labels, annotations = excluded.annotations, starts_at = excluded.starts_at,
             ends_at = excluded.ends_at, generator_url = excluded.generator_url, updated_at = excluded.updated_at`,
-    [incidentId, toJsonb(rows)],
+    [toJsonb(rows)],
+  );
+}
+
+export async function upsertAlerts(tx: Queryable, incidentId: string, alerts: readonly AlertState[]): Promise<void> {
+  await upsertAlertsOf(tx, alerts.map((alert) => ({ incidentId, alert })));
+}
+
+/** Appends events of any number of incidents in one statement; their ids follow the order given. */
+export async function appendTimelines(tx: Queryable, events: ReadonlyArray<{ incidentId: string; event: IncidentEvent }>): Promise<void> {
+  if (events.length === 0) return;
+  const rows = events.map(({ incidentId, event: e }) => ({ incident_id: incidentId, at: e.at.toISOString(), kind: e.kind, actor: e.actor, data: e.data }));
+  await tx.query(
+    `INSERT INTO timeline (incident_id, at, kind, actor, data)
+     SELECT x.incident_id, x.at, x.kind, x.actor, x.data
+       FROM jsonb_to_recordset($1::jsonb) AS x(ord int, incident_id uuid, at timestamptz, kind text, actor text, data jsonb)
+      ORDER BY x.ord`,
+    [records(rows)],
   );
 }
 
 export async function appendTimeline(tx: Queryable, incidentId: string, events: readonly IncidentEvent[]): Promise<void> {
-  if (events.length === 0) return;
-  const rows = events.map((e) => ({ at: e.at.toISOString(), kind: e.kind, actor: e.actor, data: e.data }));
-  // WITH ORDINALITY keeps the events' order in the ids.
-  await tx.query(
-    `INSERT INTO timeline (incident_id, at, kind, actor, data)
-     SELECT $1::uuid, x.at, x.kind, x.actor, x.data
-       FROM jsonb_array_elements($2::jsonb) WITH ORDINALITY AS e(value, i),
-            jsonb_to_record(e.value) AS x(at timestamptz, kind text, actor text, data jsonb)
-      ORDER BY e.i`,
-    [incidentId, toJsonb(rows)],
-  );
+  await appendTimelines(tx, events.map((event) => ({ incidentId, event })));
 }
 
 export interface NotificationRecord {

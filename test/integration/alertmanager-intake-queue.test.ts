@@ -263,4 +263,66 @@ describe('the notification queue', () => {
     // Applied already: a second batch of the same rows changes nothing.
     expect(await intake.applyStoredBatch(batch)).toEqual([undefined, undefined, undefined]);
   });
+
+  it('in one batch, resolves the incident of a group and opens its next one, and projects each incident once with all its events', async () => {
+    const groupKey = `{}:{run="batch-reopen-${Math.random()}"}`;
+    let clock = new Date('2026-03-01T10:00:00Z');
+    const projected: Array<{ incidentId: string; events: string[] }> = [];
+    const intake = createIntake({ db, now: () => clock, onIncidentChanged: async (_tx, incidentId, events) => void projected.push({ incidentId, events: events.map((e) => e.kind) }) });
+    const accept = async (status: 'firing' | 'resolved', fingerprints: string[], startsAt = '2026-03-01T10:00:00Z') => {
+      const alerts = fingerprints.map((f) => (status === 'firing' ? firing(f, startsAt) : { ...firing(f, startsAt), status, endsAt: clock.toISOString() }));
+      const parsed = parseNotification(JSON.parse(JSON.stringify(notification(alerts, { groupKey, status }))));
+      if (!parsed.ok) throw new Error(parsed.problems.join('; '));
+      await intake.accept(parsed.notification);
+    };
+    const pendingBatch = async () => {
+      const { rows } = await db.query<{ id: string; received_at: Date; payload: unknown }>(
+        'SELECT id::text AS id, received_at, payload FROM notifications WHERE group_key = $1 AND processed_at IS NULL ORDER BY id',
+        [groupKey],
+      );
+      return rows.map((row) => {
+        const parsed = parseNotification(row.payload);
+        if (!parsed.ok) throw new Error(parsed.problems.join('; '));
+        return { stored: { id: row.id, receivedAt: new Date(row.received_at), payload: row.payload }, notification: parsed.notification };
+      });
+    };
+
+    await accept('firing', ['aaaa']);
+    const [first] = await intake.applyStoredBatch(await pendingBatch());
+    // One minute later it resolves; an hour later (past the 30 minute reopen window) it fires again, twice.
+    clock = new Date('2026-03-01T10:01:00Z');
+    await accept('resolved', ['aaaa']);
+    clock = new Date('2026-03-01T11:00:00Z');
+    await accept('firing', ['aaaa'], '2026-03-01T10:59:00Z');
+    clock = new Date('2026-03-01T11:00:30Z');
+    await accept('firing', ['aaaa', 'bbbb'], '2026-03-01T10:59:00Z');
+    projected.length = 0;
+    const results = await intake.applyStoredBatch(await pendingBatch());
+
+    expect(results.map((r) => r?.created)).toEqual([false, true, false]);
+    expect(results[0]!.incidentId).toBe(first!.incidentId);
+    const next = results[1]!.incidentId;
+    expect(results[2]!.incidentId).toBe(next);
+    expect(results[1]!.number).toBeGreaterThan(first!.number);
+    const { rows } = await db.query<{ id: string; status: string; alerts: number }>(
+      'SELECT i.id, i.status, (SELECT count(*)::int FROM alerts a WHERE a.incident_id = i.id) AS alerts FROM incidents i WHERE i.group_key = $1 ORDER BY i.number',
+      [groupKey],
+    );
+    expect(rows).toEqual([
+      { id: first!.incidentId, status: 'resolved', alerts: 1 },
+      { id: next, status: 'firing', alerts: 2 },
+    ]);
+    expect(projected).toEqual([
+      { incidentId: first!.incidentId, events: ['alerts_resolved', 'resolved'] },
+      { incidentId: next, events: ['opened', 'alerts_firing'] },
+    ]);
+    const { rows: timeline } = await db.query<{ incident_id: string; kind: string }>('SELECT incident_id, kind FROM timeline WHERE incident_id = ANY($1::uuid[]) ORDER BY id', [[first!.incidentId, next]]);
+    expect(timeline.map((t) => [t.incident_id === next ? 'next' : 'first', t.kind])).toEqual([
+      ['first', 'opened'],
+      ['first', 'alerts_resolved'],
+      ['first', 'resolved'],
+      ['next', 'opened'],
+      ['next', 'alerts_firing'],
+    ]);
+  });
 });
