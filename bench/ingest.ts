@@ -46,6 +46,8 @@ export interface StoreCheck {
   slackPosts: number;
   /** SQL statements the Switchboard sent (its sender's included), per notification stored. */
   statementsPerNotification: number;
+  /** Event-loop delay of the Switchboard process over the run (warm-up included): p99 and max, ms. */
+  loopDelay: { p99: number; max: number };
 }
 
 export interface ModeResult {
@@ -101,7 +103,7 @@ async function compare(label: string, options: IngestOptions, run: Runner): Prom
       bare: bareResult,
       switchboard: result,
       sent: { ...mix.counts },
-      store: { ...stored, newGroupsSent: mix.groups, slackPosts, statementsPerNotification: (stats.statements ?? 0) / Math.max(1, stored.notifications) },
+      store: { ...stored, newGroupsSent: mix.groups, slackPosts, statementsPerNotification: (stats.statements ?? 0) / Math.max(1, stored.notifications), loopDelay: { p99: stats.loopDelayP99Ms ?? 0, max: stats.loopDelayMaxMs ?? 0 } },
     };
   } finally {
     if (!closed) await sut.close();

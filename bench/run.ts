@@ -65,7 +65,7 @@ const lowerBound = (result: LoadResult) => ((result.errorKinds.unanswered ?? 0) 
 
 function mixNote(label: string, mode: ModeResult): string {
   const { sent, store } = mode;
-  return `${label}: sent to Switchboard ${count(sent.new)} new / ${count(sent.update)} updates / ${count(sent.repeat)} repeats; its store then held ${count(store.notifications)} notifications and ${count(store.incidents)} incidents (${count(store.newGroupsSent)} new groups sent), ${store.statementsPerNotification.toFixed(1)} SQL statements per notification, ${count(store.slackPosts)} Slack posts made.`;
+  return `${label}: sent to Switchboard ${count(sent.new)} new / ${count(sent.update)} updates / ${count(sent.repeat)} repeats; its store then held ${count(store.notifications)} notifications and ${count(store.incidents)} incidents (${count(store.newGroupsSent)} new groups sent), ${store.statementsPerNotification.toFixed(1)} SQL statements per notification, ${count(store.slackPosts)} Slack posts made; its event loop was blocked up to ${ms(store.loopDelay.max)} (p99 ${ms(store.loopDelay.p99)}).`;
 }
 
 function ingestTable(report: IngestReport): Table {

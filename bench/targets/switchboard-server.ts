@@ -2,6 +2,7 @@
  * A real Switchboard as `src/main.ts` builds it (production logger at the given level, PostgreSQL
  * store, outbox sender on), with the environment and catalog the bench sends in its `start` message.
  */
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import pg from 'pg';
 import { startSwitchboard, type Switchboard } from '../../src/app/switchboard.js';
 import { createLogger } from '../../src/app/logger.js';
@@ -19,6 +20,8 @@ pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
 } as typeof query;
 
 let switchboard: Switchboard | undefined;
+// How long the event loop was blocked: a request arriving meanwhile waits that long for its answer.
+const loopDelay = monitorEventLoopDelay({ resolution: 1 });
 
 serveTarget({
   async start(message) {
@@ -27,10 +30,11 @@ serveTarget({
     const logger = createLogger({ level: env.LOG_LEVEL });
     switchboard = await startSwitchboard({ env, catalog, logger });
     statements = 0;
+    loopDelay.enable();
     return switchboard.url;
   },
   async stop() {
     await switchboard?.stop(2_000);
   },
-  stats: () => ({ statements }),
+  stats: () => ({ statements, loopDelayP99Ms: loopDelay.percentile(99) / 1e6, loopDelayMaxMs: loopDelay.max / 1e6 }),
 });

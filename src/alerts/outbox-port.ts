@@ -8,8 +8,12 @@ import type { Queryable } from '../store/db.js';
  */
 export type OutboxMessage =
   | { kind: 'post'; channel: string; messageKey: string; priority: OutboxPriority; text: string; blocks?: KnownBlock[] }
-  /** Replaces any edit of the same message still waiting: only the latest render is sent. */
-  | { kind: 'update'; messageKey: string; priority: OutboxPriority; text: string; blocks?: KnownBlock[] }
+  /**
+   * Replaces any edit of the same message still waiting: only the latest render is sent. With
+   * `renderAtSend`, the sender renders the message when it sends it (`OutboxRenderers`), so
+   * however many changes arrive between two edits, it is rendered once.
+   */
+  | ({ kind: 'update'; messageKey: string; priority: OutboxPriority } & ({ text: string; blocks?: KnownBlock[] } | { renderAtSend: string }))
   | { kind: 'reply'; threadKey: string; priority: OutboxPriority; text: string; blocks?: KnownBlock[]; messageKey?: string }
   /** A direct message; `userId` is opened as a DM channel by the sender. */
   | { kind: 'dm'; userId: string; priority: OutboxPriority; text: string; blocks?: KnownBlock[] };

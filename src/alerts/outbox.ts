@@ -4,7 +4,7 @@ import type { OutboxMessage, OutboxPriority, OutboxWriter } from './outbox-port.
 
 const PRIORITY: Record<OutboxPriority, 0 | 1> = { page: 0, routine: 1 };
 
-const payloadOf = (message: OutboxMessage): OutboxPayload => (message.blocks ? { text: message.text, blocks: message.blocks } : { text: message.text });
+const payloadOf = (message: Extract<OutboxMessage, { text: string }>): OutboxPayload => (message.blocks ? { text: message.text, blocks: message.blocks } : { text: message.text });
 
 /**
  * The durable outbox: writes commit with the caller's transaction. A post of a key already posted
@@ -14,12 +14,14 @@ export function createOutbox(): OutboxWriter {
   return {
     async enqueue(tx, message) {
       const priority = PRIORITY[message.priority];
+      if (message.kind === 'update') {
+        const payload = 'renderAtSend' in message ? { renderAtSend: message.renderAtSend } : payloadOf(message);
+        return insertOutboxRow(tx, { kind: 'update', messageKey: message.messageKey, priority, payload });
+      }
       const payload = payloadOf(message);
       switch (message.kind) {
         case 'post':
           return insertOutboxRow(tx, { kind: 'post', channel: message.channel, messageKey: message.messageKey, priority, payload });
-        case 'update':
-          return insertOutboxRow(tx, { kind: 'update', messageKey: message.messageKey, priority, payload });
         case 'reply':
           return insertOutboxRow(tx, {
             kind: 'reply',

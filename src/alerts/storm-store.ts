@@ -43,6 +43,12 @@ export async function lockChannel(tx: Queryable, channel: string): Promise<void>
   await tx.query('SELECT pg_advisory_xact_lock($1::int, hashtext($2::text))', [CHANNEL_LOCK, channel]);
 }
 
+/** The digest of that message key. */
+export async function digestByKey(db: Queryable, messageKey: string): Promise<StormDigest | undefined> {
+  const { rows } = await db.query<DigestRow>('SELECT * FROM storm_digests WHERE message_key = $1', [messageKey]);
+  return rows[0] ? toDigest(rows[0]) : undefined;
+}
+
 /** The channel's most recent storm, if it ever had one. */
 export async function latestDigest(tx: Queryable, channel: string): Promise<StormDigest | undefined> {
   const { rows } = await tx.query<DigestRow>('SELECT * FROM storm_digests WHERE channel = $1 ORDER BY started_at DESC LIMIT 1', [channel]);

@@ -1,3 +1,4 @@
+import type { KnownBlock } from '@slack/types';
 import type { Db, Queryable } from '../store/db.js';
 import { beforeCommit } from '../store/deferred-work.js';
 import { findSlackMessage, type SlackMessageRef } from '../store/outbox-repository.js';
@@ -10,6 +11,7 @@ import type { StormConfig } from './storm-schema.js';
 import {
   addToDigest,
   countOpenedSince,
+  digestByKey,
   digestIncidents,
   insertDigest,
   latestDigest,
@@ -95,15 +97,16 @@ export function createStormRouter(options: { config: StormConfig; outbox: Outbox
     return { digest: joined, started: digest !== undefined };
   }
 
-  // Once per transaction, before COMMIT: a batch adding 50 incidents to a digest renders it once.
-  // The first request wins, so the transaction that started the storm posts the digest.
+  // Once per transaction, before COMMIT (a batch adding 50 incidents queues one edit). The first
+  // request wins, so the transaction that started the storm posts the digest. Edits are rendered
+  // by the sender when it sends them: a storm of 1,000 incidents is listed about once a second,
+  // not once per change.
   async function renderInto(tx: Queryable, digest: StormDigest, started: boolean, now: Date): Promise<void> {
     await beforeCommit(tx, `storm digest ${digest.messageKey}`, async (last) => {
+      if (!started) return outbox.enqueue(last, { kind: 'update', messageKey: digest.messageKey, priority: 'routine', renderAtSend: STORM_DIGEST });
       const rendered = renderDigest(digest.channel, await digestIncidents(last, digest.messageKey), digest.startedAt, now);
       // Ahead of the routine thread posts queued in the channel: the digest is what makes a storm visible.
-      if (started) await outbox.enqueue(last, { kind: 'post', channel: digest.channel, messageKey: digest.messageKey, priority: 'page', ...rendered });
-      // Waits for the post like any edit, and coalesces with the edits still waiting.
-      else await outbox.enqueue(last, { kind: 'update', messageKey: digest.messageKey, priority: 'routine', ...rendered });
+      await outbox.enqueue(last, { kind: 'post', channel: digest.channel, messageKey: digest.messageKey, priority: 'page', ...rendered });
     });
   }
 
@@ -127,6 +130,18 @@ export function createStormRouter(options: { config: StormConfig; outbox: Outbox
       }
       return DIGEST;
     },
+  };
+}
+
+/** The `renderAtSend` name of storm digest edits. */
+export const STORM_DIGEST = 'storm-digest';
+
+/** Renders a storm digest as it is now, for the sender (`OutboxRenderers`). */
+export function createDigestRenderer(options: { db: Queryable; now: () => Date }): (messageKey: string) => Promise<{ text: string; blocks: KnownBlock[] }> {
+  return async (messageKey) => {
+    const digest = await digestByKey(options.db, messageKey);
+    if (!digest) throw new Error(`storm digest ${messageKey} is not in the store`);
+    return renderDigest(digest.channel, await digestIncidents(options.db, messageKey), digest.startedAt, options.now());
   };
 }
 

@@ -9,7 +9,7 @@ import { createEscalationMetrics } from '../alerts/escalation/escalation-metrics
 import { countOpenIncidents } from '../alerts/escalation/escalation-store.js';
 import { createEscalator, type Escalator } from '../alerts/escalation/escalator.js';
 import { createOnCallOverrides, type OnCallOverrides } from '../alerts/escalation/oncall-overrides.js';
-import { createStormRouter, createThreadOpener, type ThreadOpener } from '../alerts/storm.js';
+import { createDigestRenderer, createStormRouter, createThreadOpener, STORM_DIGEST, type ThreadOpener } from '../alerts/storm.js';
 import type { Registry } from '../commands/registry.js';
 import type { Catalog } from '../config/catalog-schema.js';
 import type { Env } from '../config/env.js';
@@ -84,6 +84,7 @@ export function buildAlerting(options: { db: Db; env: Env; catalog: Catalog; reg
         db,
         poster: createSlackChatPoster(createSlackWebClient({ token: options.slackToken, logger: toSlackLogger(logger), ...(env.SLACK_API_URL ? { slackApiUrl: env.SLACK_API_URL } : {}) })),
         logger: logger.child({ component: 'outbox' }),
+        renderers: { [STORM_DIGEST]: createDigestRenderer({ db, now }) },
         metrics: {
           onSent: (kind) => options.metrics.slackWrites.inc({ kind, result: 'sent' }),
           onFailed: (kind) => options.metrics.slackWrites.inc({ kind, result: 'failed' }),

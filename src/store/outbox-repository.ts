@@ -6,12 +6,20 @@ export interface OutboxPayload {
   blocks?: unknown[];
 }
 
+/** An edit whose text the sender renders when it sends it, with the renderer of that name. */
+export interface RenderAtSend {
+  renderAtSend: string;
+}
+
+/** The renderers of `RenderAtSend` edits, by name: each renders the message named by its key. */
+export type OutboxRenderers = Record<string, (messageKey: string) => Promise<OutboxPayload>>;
+
 /** 0 page, 1 routine (the column's values). */
 export type OutboxPriorityValue = 0 | 1;
 
 export type NewOutboxRow =
   | { kind: 'post'; channel: string; messageKey: string; priority: OutboxPriorityValue; payload: OutboxPayload }
-  | { kind: 'update'; messageKey: string; priority: OutboxPriorityValue; payload: OutboxPayload }
+  | { kind: 'update'; messageKey: string; priority: OutboxPriorityValue; payload: OutboxPayload | RenderAtSend }
   | { kind: 'reply'; threadKey: string; messageKey?: string; priority: OutboxPriorityValue; payload: OutboxPayload }
   | { kind: 'dm'; userId: string; priority: OutboxPriorityValue; payload: OutboxPayload };
 
@@ -26,7 +34,7 @@ export type OutboxJob =
   /** chat.postMessage for a post, a reply (with the parent's ts) or a DM whose channel is known. */
   | { type: 'post'; id: number; kind: 'post' | 'reply' | 'dm'; channel: string; threadTs?: string; messageKey?: string; payload: OutboxPayload; attempts: number }
   /** chat.update of the latest render; `revision` tells whether a newer one arrived meanwhile. */
-  | { type: 'update'; id: number; messageKey: string; channel: string; ts: string; payload: OutboxPayload; attempts: number; revision: number }
+  | { type: 'update'; id: number; messageKey: string; channel: string; ts: string; payload: OutboxPayload | RenderAtSend; attempts: number; revision: number }
   /** conversations.open for DMs whose channel is not known yet. */
   | { type: 'open'; ids: number[]; userId: string; attempts: number };
 

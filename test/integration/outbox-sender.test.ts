@@ -118,6 +118,31 @@ describe.each(['postgresql', 'pglite'] as const)('outbox on %s', (store) => {
     expect(await pendingCount()).toBe(0);
   });
 
+  it('renders an edit queued with renderAtSend when it sends it, once however many changes queued it', async () => {
+    await enqueue(post('C0OPS', 'digest-1', 'opened'));
+    for (let i = 1; i <= 5; i += 1) await enqueue({ kind: 'update', messageKey: 'digest-1', priority: 'routine', renderAtSend: 'counter' });
+    const rendered: string[] = [];
+    const s = sender({
+      perChannelIntervalMs: 0,
+      updateIntervalMs: 0,
+      renderers: {
+        counter: async (messageKey) => {
+          rendered.push(messageKey);
+          return { text: `listing as of render ${rendered.length}`, blocks: [section(`render ${rendered.length}`)] };
+        },
+      },
+    });
+    await drainUntilIdle(s);
+    expect(rendered).toEqual(['digest-1']);
+    expect(slack.callsTo('chat.update').map((c) => c.args.text)).toEqual(['listing as of render 1']);
+    expect(await pendingCount()).toBe(0);
+
+    // A sender without that renderer says which one is missing, and the edit waits for a retry.
+    await enqueue({ kind: 'update', messageKey: 'digest-1', priority: 'routine', renderAtSend: 'unknown' });
+    await drainUntilIdle(sender({ perChannelIntervalMs: 0, updateIntervalMs: 0 }));
+    expect((await rows()).find((r) => r.kind === 'update' && r.state === 'pending')?.last_error).toContain('no renderer "unknown"');
+  });
+
   it('keeps a render that arrives while the previous one is being sent, and sends it next', async () => {
     await enqueue(post('C0OPS', 'inc-2', 'opened'), update('inc-2', 'render 1'));
     let injected = false;

@@ -4,7 +4,7 @@ import type { IncidentEvent } from '../../src/alerts/apply-notification.js';
 import { createIntake } from '../../src/alerts/intake.js';
 import { createOutbox } from '../../src/alerts/outbox.js';
 import { createIncidentProjector, incidentMessageKey } from '../../src/alerts/project-incident.js';
-import { createStormRouter, createThreadOpener } from '../../src/alerts/storm.js';
+import { createDigestRenderer, createStormRouter, createThreadOpener, STORM_DIGEST } from '../../src/alerts/storm.js';
 import { allActions } from '../../src/commands/actions/index.js';
 import { createRegistry } from '../../src/commands/registry.js';
 import { parseCatalog } from '../../src/config/load-catalog.js';
@@ -61,7 +61,9 @@ describe.each(STORES)('storms on %s', (kind) => {
     const rows = async () => (await db.query<OutboxRow>('SELECT * FROM outbox ORDER BY id')).rows;
     const rowsOf = async (incidentId: string) => (await rows()).filter((r) => r.message_key === incidentMessageKey(incidentId) || r.thread_key === incidentMessageKey(incidentId));
     const digestRows = async () => (await rows()).filter((r) => r.message_key?.startsWith(`digest:${channel}:`));
-    return { channel, clock, projector, intake, threads, fire, rows, rowsOf, digestRows };
+    // What the sender sends for a waiting edit queued with renderAtSend.
+    const renderDigest = createDigestRenderer({ db, now });
+    return { channel, clock, projector, intake, threads, fire, rows, rowsOf, digestRows, renderDigest };
   }
 
   it('gives the first `threshold` incidents a thread each and lists the rest in one digest', async () => {
@@ -77,9 +79,11 @@ describe.each(STORES)('storms on %s', (kind) => {
       ['update', null],
     ]);
     expect(digest[0]!.message_key).toBe(`digest:${s.channel}:${T0.getTime()}`);
-    // The edit waiting for the post is the latest render: all seven digested incidents, one Open thread button each.
-    expect(digest[1]!.payload.text).toMatch(/^⚡ 7 new incidents/);
-    const buttons = digest[1]!.payload.blocks!.flatMap((b) => (b.accessory?.value ? [JSON.parse(b.accessory.value).i as string] : []));
+    // The edit waiting for the post is rendered when sent: all seven digested incidents, one Open thread button each.
+    expect(digest[1]!.payload).toEqual({ renderAtSend: STORM_DIGEST });
+    const sent = await s.renderDigest(digest[0]!.message_key!);
+    expect(sent.text).toMatch(/^⚡ 7 new incidents/);
+    const buttons = (sent.blocks as NonNullable<OutboxRow['payload']['blocks']>).flatMap((b) => (b.accessory?.value ? [JSON.parse(b.accessory.value).i as string] : []));
     expect(new Set(buttons)).toEqual(new Set(opened.slice(3).map((o) => o.incidentId)));
     const listed = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM storm_incidents WHERE message_key = $1', [digest[0]!.message_key]);
     expect(listed.rows[0]!.n).toBe(7);
@@ -96,8 +100,10 @@ describe.each(STORES)('storms on %s', (kind) => {
     expect(result.events.map((e) => e.kind)).toEqual(['alerts_resolved', 'resolved']);
 
     expect(await s.rowsOf(digested.incidentId)).toEqual([]);
-    const [, update] = await s.digestRows();
-    expect(update!.payload.blocks!.find((b) => b.block_id === `digest-${digested.incidentId}`)).toMatchObject({ text: { text: expect.stringContaining('resolved') } });
+    const [post, update] = await s.digestRows();
+    expect(update!.payload).toEqual({ renderAtSend: STORM_DIGEST });
+    const sent = (await s.renderDigest(post!.message_key!)).blocks as NonNullable<OutboxRow['payload']['blocks']>;
+    expect(sent.find((b) => b.block_id === `digest-${digested.incidentId}`)).toMatchObject({ text: { text: expect.stringContaining('resolved') } });
   });
 
   it('posts a digested incident’s thread first when an escalation ping is due, paging ahead of routine writes', async () => {

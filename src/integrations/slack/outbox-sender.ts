@@ -1,7 +1,7 @@
 import type { KnownBlock } from '@slack/types';
 import type { Logger } from 'pino';
 import type { Db } from '../../store/db.js';
-import { createOutboxRepository, type OutboxJob, type OutboxPayload } from '../../store/outbox-repository.js';
+import { createOutboxRepository, type OutboxJob, type OutboxPayload, type OutboxRenderers } from '../../store/outbox-repository.js';
 import { toChatPostFailure, type ChatPoster } from './chat-poster.js';
 import { slackErrorHint } from './slack-error-hints.js';
 
@@ -37,6 +37,8 @@ export interface OutboxSenderOptions {
   concurrency?: number;
   random?: () => number;
   metrics?: OutboxSenderMetrics;
+  /** Render edits queued with `renderAtSend` (the storm digest). */
+  renderers?: OutboxRenderers;
 }
 
 export interface OutboxSender {
@@ -78,6 +80,7 @@ export function createOutboxSender(options: OutboxSenderOptions): OutboxSender {
   const concurrency = options.concurrency ?? 16;
   const random = options.random ?? Math.random;
   const metrics = options.metrics ?? {};
+  const renderers = options.renderers ?? {};
 
   const inFlight = new Set<Promise<void>>();
   let wakeTimes: number[] = [];
@@ -116,6 +119,12 @@ export function createOutboxSender(options: OutboxSenderOptions): OutboxSender {
     return Math.round(ceiling / 2 + (random() * ceiling) / 2);
   };
 
+  function renderAtSend(messageKey: string, name: string): Promise<OutboxPayload> {
+    const render = renderers[name];
+    if (!render) throw new Error(`outbox: no renderer "${name}" for ${messageKey}; this sender was built without it`);
+    return render(messageKey);
+  }
+
   async function call(job: OutboxJob): Promise<Outcome> {
     switch (job.type) {
       case 'post': {
@@ -129,8 +138,9 @@ export function createOutboxSender(options: OutboxSenderOptions): OutboxSender {
         return { type: 'posted', ...posted };
       }
       case 'update': {
-        const blocks = blocksOf(job.payload);
-        await poster.update({ channel: job.channel, ts: job.ts, text: job.payload.text, ...(blocks ? { blocks } : {}) });
+        const payload = 'renderAtSend' in job.payload ? await renderAtSend(job.messageKey, job.payload.renderAtSend) : job.payload;
+        const blocks = blocksOf(payload);
+        await poster.update({ channel: job.channel, ts: job.ts, text: payload.text, ...(blocks ? { blocks } : {}) });
         return { type: 'updated' };
       }
       case 'open':
