@@ -21,6 +21,11 @@ export interface NotificationProcessorOptions {
   maxBackoffMs?: number;
   /** A claimed row another instance may take over after this (its claimer died). */
   claimMs?: number;
+  /**
+   * An idle processor woken by a stored notification waits this long before claiming, so that
+   * notifications arriving together are applied as one batch rather than one transaction each.
+   */
+  wakeDelayMs?: number;
 }
 
 export interface NotificationProcessor {
@@ -55,8 +60,10 @@ export function createNotificationProcessor(options: NotificationProcessorOption
   const backoffMs = options.backoffMs ?? 200;
   const maxBackoffMs = options.maxBackoffMs ?? 60_000;
   const claimMs = options.claimMs ?? 60_000;
+  const wakeDelayMs = options.wakeDelayMs ?? 20;
   let started = false;
   let again = false;
+  let wakeTimer: NodeJS.Timeout | undefined;
 
   const claim = async (): Promise<ClaimedRow[]> => {
     const { rows } = await db.query<ClaimedRow>(
@@ -122,6 +129,7 @@ export function createNotificationProcessor(options: NotificationProcessorOption
   const processBatch = async (rows: readonly ClaimedRow[]) => {
     const parsed = rows.map((row) => ({ row, parsed: parseNotification(row.payload) }));
     const valid = parsed.flatMap((p) => (p.parsed.ok ? [{ row: p.row, notification: p.parsed.notification }] : []));
+    // A lone notification goes straight to the one-at-a-time path its failure would fall back to.
     if (!intake.applyStoredBatch || valid.length < 2) return processEach(rows);
     try {
       const results = await intake.applyStoredBatch(valid.map((v) => ({ stored: toStored(v.row), notification: v.notification })));
@@ -151,12 +159,18 @@ export function createNotificationProcessor(options: NotificationProcessorOption
     },
     async stop() {
       started = false;
+      clearTimeout(wakeTimer);
+      wakeTimer = undefined;
       await ticker.stop();
     },
     wake() {
       if (!started) return;
+      // A tick under way goes on with what was just stored; an idle processor gathers a batch first.
       again = true;
-      void ticker.tickNow();
+      wakeTimer ??= setTimeout(() => {
+        wakeTimer = undefined;
+        void ticker.tickNow();
+      }, wakeDelayMs);
     },
     async drain() {
       for (;;) {
