@@ -46,7 +46,9 @@ export interface StoreCheck {
   slackPosts: number;
   /** SQL statements the Switchboard sent (its sender's included), per notification stored. */
   statementsPerNotification: number;
-  /** Event-loop delay of the Switchboard process over the run (warm-up included): p99 and max, ms. */
+  /** Notifications stored but not yet applied when the load stopped, and how long the processor took to apply them. */
+  backlog: { pending: number; drainMs: number; drained: boolean; incidentsAfter: number };
+  /** Event-loop delay of the Switchboard process over its whole life (warm-up and the backlog drain included): p99 and max, ms. */
   loopDelay: { p99: number; max: number };
 }
 
@@ -77,6 +79,29 @@ async function storeCheck(databaseUrl: string): Promise<Pick<StoreCheck, 'notifi
   }
 }
 
+const DRAIN_CAP_MS = 180_000;
+
+/** Waits until the notification processor applied everything stored (or DRAIN_CAP_MS passed). */
+async function drainBacklog(databaseUrl: string): Promise<StoreCheck['backlog']> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  const pendingNow = async () =>
+    (await client.query<{ n: number }>('SELECT count(*)::int AS n FROM notifications WHERE processed_at IS NULL AND failed_at IS NULL')).rows[0]!.n;
+  try {
+    const started = performance.now();
+    const pending = await pendingNow();
+    let left = pending;
+    while (left > 0 && performance.now() - started < DRAIN_CAP_MS) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      left = await pendingNow();
+    }
+    const { rows } = await client.query<{ n: number }>('SELECT count(*)::int AS n FROM incidents');
+    return { pending, drainMs: performance.now() - started, drained: left === 0, incidentsAfter: rows[0]!.n };
+  } finally {
+    await client.end();
+  }
+}
+
 async function compare(label: string, options: IngestOptions, run: Runner): Promise<ModeResult> {
   const seed = 20_260_301;
   options.log(`  ${label}: bare node:http server…`);
@@ -97,13 +122,15 @@ async function compare(label: string, options: IngestOptions, run: Runner): Prom
     const result = await run({ origin: sut.target.url, path: '/alertmanager', headers: WEBHOOK_HEADERS }, mix, createCpuMeter({ serverPid: sut.target.pid, databaseUrl: sut.databaseUrl }));
     const stored = await storeCheck(sut.databaseUrl);
     const slackPosts = sut.slack.callsTo('chat.postMessage').length;
+    options.log(`  ${label}: waiting for the notification processor to apply the backlog…`);
+    const backlog = await drainBacklog(sut.databaseUrl);
     closed = true;
     const stats = await sut.close();
     return {
       bare: bareResult,
       switchboard: result,
       sent: { ...mix.counts },
-      store: { ...stored, newGroupsSent: mix.groups, slackPosts, statementsPerNotification: (stats.statements ?? 0) / Math.max(1, stored.notifications), loopDelay: { p99: stats.loopDelayP99Ms ?? 0, max: stats.loopDelayMaxMs ?? 0 } },
+      store: { ...stored, newGroupsSent: mix.groups, slackPosts, statementsPerNotification: (stats.statements ?? 0) / Math.max(1, stored.notifications), backlog, loopDelay: { p99: stats.loopDelayP99Ms ?? 0, max: stats.loopDelayMaxMs ?? 0 } },
     };
   } finally {
     if (!closed) await sut.close();

@@ -63,6 +63,13 @@ function errorsText(result: LoadResult): string {
 
 const lowerBound = (result: LoadResult) => ((result.errorKinds.unanswered ?? 0) > 0 ? '≥ ' : '');
 
+function backlogNote(label: string, mode: ModeResult): string {
+  const { backlog, newGroupsSent } = mode.store;
+  if (backlog.pending === 0) return `${label}: the notification processor kept up: nothing was left to apply when the load stopped.`;
+  const took = backlog.drained ? `applied them in ${seconds(backlog.drainMs)} more` : `had not applied them ${seconds(backlog.drainMs)} later`;
+  return `${label}: ${count(backlog.pending)} notifications were stored but not yet applied when the load stopped; the notification processor ${took} (then ${count(backlog.incidentsAfter)} incidents for ${count(newGroupsSent)} new groups).`;
+}
+
 function mixNote(label: string, mode: ModeResult): string {
   const { sent, store } = mode;
   return `${label}: sent to Switchboard ${count(sent.new)} new / ${count(sent.update)} updates / ${count(sent.repeat)} repeats; its store then held ${count(store.notifications)} notifications and ${count(store.incidents)} incidents (${count(store.newGroupsSent)} new groups sent), ${store.statementsPerNotification.toFixed(1)} SQL statements per notification, ${count(store.slackPosts)} Slack posts made; its event loop was blocked up to ${ms(store.loopDelay.max)} (p99 ${ms(store.loopDelay.p99)}).`;
@@ -81,7 +88,7 @@ function ingestTable(report: IngestReport): Table {
       ['', 'errors', errorsText(bare), errorsText(sw), '', ''],
       ['', 'CPU in cores', cpuText(bare.cpu, false), cpuText(sw.cpu, true), '', ''],
     );
-    notes.push(mixNote('(a)', report.max));
+    notes.push(mixNote('(a)', report.max), backlogNote('(a)', report.max));
     if (bare.cpu && bare.cpu.loadGenerator > 0.85) {
       notes.push(`(a): the load generator used ${cores(bare.cpu.loadGenerator)} cores against the bare server: that baseline is limited by the client, so the bare server's real capacity (and a quarter of it) is higher than shown.`);
     }
@@ -95,7 +102,7 @@ function ingestTable(report: IngestReport): Table {
       ['', 'errors', errorsText(bare), errorsText(sw), '', ''],
       ['', 'CPU in cores', cpuText(bare.cpu, false), cpuText(sw.cpu, true), '', ''],
     );
-    notes.push(mixNote('(b)', report.rate));
+    notes.push(mixNote('(b)', report.rate), backlogNote('(b)', report.rate));
     notes.push(`(b): the generator sent late by up to ${ms(report.rate.generatorLagP99)} (p99); that lateness is inside the latencies. "unanswered" = no answer 5 s after the last send; their latency counts up to then, so percentiles marked ≥ are lower bounds.`);
   }
   return { title: 'Ingest — POST /alertmanager, real Switchboard (PostgreSQL, outbox sender on) vs bare node:http', header: ['mode', 'measure', 'bare node:http', 'Switchboard', 'bar', ''], rows, notes };
