@@ -36,6 +36,11 @@ export interface IntakeOptions {
   newId?: () => string;
   /** Stores accepted notifications; by default one that batches concurrent ones (group commit). */
   writer?: NotificationWriter;
+  /**
+   * In a batch, after its groups are locked: takes the locks the changes will take (the storm
+   * channel locks), all at once and in order, so concurrent batches cannot deadlock on them.
+   */
+  lockForBatch?: (tx: Queryable, incidents: ReadonlyArray<{ labels: Readonly<Record<string, string>>; channel: string | null }>) => Promise<void>;
 }
 
 /** The body as it arrived, kept with the notification; without it the parsed notification is stored. */
@@ -177,6 +182,10 @@ export function createIntake(options: IntakeOptions): Intake {
         const todo = batch.filter((b) => unprocessed.has(b.stored.id)).map((b) => ({ stored: b.stored, n: storable(b.notification) }));
         await lockGroups(tx, todo.map((t) => t.n));
         const stored = await latestIncidentsForUpdate(tx, todo.map((t) => t.n));
+        await options.lockForBatch?.(
+          tx,
+          todo.map(({ n }) => ({ labels: { ...n.commonLabels, ...n.groupLabels }, channel: stored.get(groupId(n.receiver, n.groupKey))?.channel ?? null })),
+        );
         const numberOf = new Map([...stored.values()].map((i) => [i.id, i.number]));
 
         // In memory first, in order: a group's later notifications start from the state the earlier ones left.

@@ -1,3 +1,4 @@
+import type { Catalog } from '../config/catalog-schema.js';
 import type { AutomationConfig, DefaultRouteConfig, RouteConfig } from './route-schema.js';
 
 /** The name a match on `defaultRoute` reports; route names are lowercase ids, so it cannot clash. */
@@ -60,4 +61,21 @@ function matches(route: RouteConfig, labels: Labels): boolean {
 
 function buttonsOf(config: Readonly<Record<string, readonly string[]>>): (alertname: string) => string[] {
   return (alertname) => [...new Set([...(config['*'] ?? []), ...(alertname === '*' ? [] : (config[alertname] ?? []))])];
+}
+
+/**
+ * The catalog's route for labels, or undefined when the catalog has neither routes nor a
+ * `defaultRoute`. The catalog's services are the known ones.
+ */
+export function routeFor(catalog: Pick<Catalog, 'routes' | 'defaultRoute' | 'services'>, labels: Labels): MatchedRoute | undefined {
+  if (!catalog.defaultRoute && catalog.routes.length === 0) return undefined;
+  return matchRoute(catalog.routes, catalog.defaultRoute ?? { channel: '', buttons: {} }, labels, knownServices(catalog.services));
+}
+
+// The services of a catalog, computed once per catalog object.
+const servicesOf = new WeakMap<object, ReadonlySet<string>>();
+function knownServices(services: Catalog['services']): ReadonlySet<string> {
+  let known = servicesOf.get(services);
+  if (!known) servicesOf.set(services, (known = new Set(Object.keys(services))));
+  return known;
 }

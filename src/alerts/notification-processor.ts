@@ -14,6 +14,8 @@ export interface NotificationProcessorOptions {
   batchSize?: number;
   /** Notifications applied at once when applied one at a time (each in its own transaction). */
   concurrency?: number;
+  /** Batches applied at once (each in its own transaction); their locks are taken in order, so they do not deadlock. */
+  batchConcurrency?: number;
   /** After this many failed applies a notification is marked failed and left alone. */
   maxAttempts?: number;
   /** Backoff after the first failure; it doubles per attempt up to `maxBackoffMs`. */
@@ -56,6 +58,7 @@ export function createNotificationProcessor(options: NotificationProcessorOption
   const log = options.logger.child({ component: 'notification-processor' });
   const batchSize = options.batchSize ?? 50;
   const concurrency = options.concurrency ?? 4;
+  const batchConcurrency = options.batchConcurrency ?? 2;
   const maxAttempts = options.maxAttempts ?? 10;
   const backoffMs = options.backoffMs ?? 200;
   const maxBackoffMs = options.maxBackoffMs ?? 60_000;
@@ -142,13 +145,18 @@ export function createNotificationProcessor(options: NotificationProcessorOption
     await processEach(parsed.flatMap((p) => (p.parsed.ok ? [] : [p.row])));
   };
 
+  // Each worker claims and applies a batch at a time; one goes on while its claim was full or
+  // new work was stored since, so a lone notification never keeps two workers busy.
   const tick = async () => {
-    for (;;) {
-      again = false;
-      const rows = await claim();
-      if (rows.length > 0) await processBatch(rows);
-      if (!(rows.length === batchSize || again) || !started) return;
-    }
+    const worker = async () => {
+      for (;;) {
+        again = false;
+        const rows = await claim();
+        if (rows.length > 0) await processBatch(rows);
+        if (!(rows.length === batchSize || again) || !started) return;
+      }
+    };
+    await Promise.all(Array.from({ length: batchConcurrency }, worker));
   };
 
   const ticker = createTicker({ name: 'notification processor', intervalMs: options.intervalMs ?? 100, tick, logger: log });

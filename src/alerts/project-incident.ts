@@ -6,7 +6,7 @@ import { incidentViewWithChannel, timelineOf } from '../store/incidents-reposito
 import type { IncidentEvent } from './apply-notification.js';
 import type { IncidentChanged } from './incident-desk.js';
 import type { IncidentView, RunbookButton } from './incident-view.js';
-import { matchRoute, type MatchedRoute } from './match-route.js';
+import { routeFor, type MatchedRoute } from './match-route.js';
 import type { OutboxWriter } from './outbox-port.js';
 import { renderIncident } from './render-incident.js';
 import { renderTimelineEvent, type TimelineEvent } from './render-timeline.js';
@@ -95,11 +95,10 @@ async function threadSoFar(tx: Queryable, view: IncidentView): Promise<Array<{ p
  */
 export function createIncidentProjector(options: ProjectorOptions): IncidentChanged {
   const { catalog, registry, outbox, now } = options;
-  const services = new Set(Object.keys(catalog.services));
 
   async function routeOf(tx: Queryable, view: IncidentView, stored: string | null): Promise<{ route: MatchedRoute | undefined; channel: string | null; isNew: boolean }> {
     const labels = { ...view.commonLabels, ...view.groupLabels };
-    const route = catalog.defaultRoute || catalog.routes.length ? matchRoute(catalog.routes, catalog.defaultRoute ?? { channel: '', buttons: {} }, labels, services) : undefined;
+    const route = routeFor(catalog, labels);
     if (stored) return { route, channel: stored, isNew: false };
     const channel = route?.channel || null;
     if (channel) await tx.query('UPDATE incidents SET channel = $2, route_name = $3 WHERE id = $1', [view.id, channel, route!.name]);

@@ -43,6 +43,18 @@ export async function lockChannel(tx: Queryable, channel: string): Promise<void>
   await tx.query('SELECT pg_advisory_xact_lock($1::int, hashtext($2::text))', [CHANNEL_LOCK, channel]);
 }
 
+/**
+ * `lockChannel` for several channels in one statement, in a fixed order: two batches that both
+ * touch channels A and B cannot each hold one and wait for the other.
+ */
+export async function lockChannels(tx: Queryable, channels: readonly string[]): Promise<void> {
+  if (channels.length === 0) return;
+  await tx.query('SELECT pg_advisory_xact_lock($1::int, h) FROM (SELECT DISTINCT hashtext(c) AS h FROM unnest($2::text[]) AS c ORDER BY 1) AS keys', [
+    CHANNEL_LOCK,
+    [...new Set(channels)],
+  ]);
+}
+
 /** The digest of that message key. */
 export async function digestByKey(db: Queryable, messageKey: string): Promise<StormDigest | undefined> {
   const { rows } = await db.query<DigestRow>('SELECT * FROM storm_digests WHERE message_key = $1', [messageKey]);

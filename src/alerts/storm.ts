@@ -1,4 +1,6 @@
 import type { KnownBlock } from '@slack/types';
+import type { Catalog } from '../config/catalog-schema.js';
+import { routeFor } from './match-route.js';
 import type { Db, Queryable } from '../store/db.js';
 import { beforeCommit } from '../store/deferred-work.js';
 import { findSlackMessage, type SlackMessageRef } from '../store/outbox-repository.js';
@@ -16,6 +18,7 @@ import {
   insertDigest,
   latestDigest,
   lockChannel,
+  lockChannels,
   placementOf,
   setThread,
   touchDigest,
@@ -131,6 +134,19 @@ export function createStormRouter(options: { config: StormConfig; outbox: Outbox
       return DIGEST;
     },
   };
+}
+
+/**
+ * For the intake's batches (`lockForBatch`): takes the storm locks of every channel the batch's
+ * incidents may go to (their own, and their labels' route) up front and in order, so that
+ * concurrent batches never deadlock on them; the router's own `lockChannel` then holds already.
+ */
+export function createBatchChannelLock(catalog: Pick<Catalog, 'routes' | 'defaultRoute' | 'services'>) {
+  return (tx: Queryable, incidents: ReadonlyArray<{ labels: Readonly<Record<string, string>>; channel: string | null }>): Promise<void> =>
+    lockChannels(
+      tx,
+      incidents.flatMap((i) => [i.channel, routeFor(catalog, i.labels)?.channel].filter((c): c is string => Boolean(c))),
+    );
 }
 
 /** The `renderAtSend` name of storm digest edits. */

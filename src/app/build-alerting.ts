@@ -9,7 +9,7 @@ import { createEscalationMetrics } from '../alerts/escalation/escalation-metrics
 import { countOpenIncidents } from '../alerts/escalation/escalation-store.js';
 import { createEscalator, type Escalator } from '../alerts/escalation/escalator.js';
 import { createOnCallOverrides, type OnCallOverrides } from '../alerts/escalation/oncall-overrides.js';
-import { createDigestRenderer, createStormRouter, createThreadOpener, STORM_DIGEST, type ThreadOpener } from '../alerts/storm.js';
+import { createBatchChannelLock, createDigestRenderer, createStormRouter, createThreadOpener, STORM_DIGEST, type ThreadOpener } from '../alerts/storm.js';
 import type { Registry } from '../commands/registry.js';
 import type { Catalog } from '../config/catalog-schema.js';
 import type { Env } from '../config/env.js';
@@ -72,7 +72,7 @@ export function buildAlerting(options: { db: Db; env: Env; catalog: Catalog; reg
     await scheduleAutomations(tx, id, events);
   };
   const incidents = createIncidentDesk({ db, now, onIncidentChanged });
-  const intake = createIntake({ db, now, onIncidentChanged });
+  const intake = createIntake({ db, now, onIncidentChanged, lockForBatch: createBatchChannelLock(catalog) });
   const threads = createThreadOpener({ db, project: projector });
   const notifications = createNotificationProcessor({ db, intake, logger });
   const webhook = createAlertmanagerHandler({ intake, onAccepted: () => notifications.wake(), auth: env.ALERTMANAGER_WEBHOOK_TOKEN ? { bearerToken: env.ALERTMANAGER_WEBHOOK_TOKEN } : {}, logger });

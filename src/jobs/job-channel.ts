@@ -1,4 +1,4 @@
-import { matchRoute } from '../alerts/match-route.js';
+import { routeFor } from '../alerts/match-route.js';
 import type { Catalog } from '../config/catalog-schema.js';
 
 /**
@@ -6,9 +6,7 @@ import type { Catalog } from '../config/catalog-schema.js';
  * service would take (`service` label), which falls back to `defaultRoute`.
  */
 export function serviceChannel(catalog: Catalog, service: string): string | undefined {
-  if (!catalog.defaultRoute && catalog.routes.length === 0) return undefined;
-  const route = matchRoute(catalog.routes, catalog.defaultRoute ?? { channel: '', buttons: {} }, { service }, new Set(Object.keys(catalog.services)));
-  return route.channel || undefined;
+  return routeFor(catalog, { service })?.channel || undefined;
 }
 
 /** Where a report about many services goes: the job's own `channel`, else the `defaultRoute` channel. */

@@ -8,6 +8,8 @@ export interface StoredIncident {
   id: string;
   number: number;
   version: number;
+  /** The Slack channel it was routed to; null before it was. */
+  channel: string | null;
   state: IncidentState;
 }
 
@@ -52,6 +54,7 @@ interface IncidentRow {
   silence_id: string | null;
   silence_ends_at: Timestamp | null;
   silence_by: string | null;
+  channel: string | null;
   opened_at: Timestamp;
   updated_at: Timestamp;
   version: number;
@@ -173,7 +176,7 @@ interface EscalationRow {
 }
 
 /** An incident row with what its view needs besides: its alerts and its escalation, read in the same statement. */
-type ViewRow = IncidentRow & { channel: string | null; alert_rows: AlertRow[]; escalation_row: EscalationRow | null };
+type ViewRow = IncidentRow & { alert_rows: AlertRow[]; escalation_row: EscalationRow | null };
 
 // Appended to `SELECT i.*` over `incidents i`: one round trip per view, whatever the number of incidents.
 const VIEW_COLUMNS = `
@@ -225,7 +228,7 @@ export async function latestIncidentForUpdate(tx: Queryable, receiver: string, g
     ).rows[0];
   if (!row) return undefined;
   const { rows: alerts } = await tx.query<AlertRow>('SELECT * FROM alerts WHERE incident_id = $1', [row.id]);
-  return { id: row.id, number: row.number, version: row.version, state: toState(row, alerts) };
+  return { id: row.id, number: row.number, version: row.version, channel: row.channel, state: toState(row, alerts) };
 }
 
 /** Takes the group locks of several groups in one statement, in a fixed order, so two batches cannot deadlock on them. */
@@ -259,7 +262,7 @@ export async function latestIncidentsForUpdate(tx: Queryable, groups: ReadonlyAr
         FOR UPDATE OF i`,
     [groups.map((g) => g.receiver), groups.map((g) => g.groupKey)],
   );
-  for (const row of rows) found.set(groupId(row.receiver, row.group_key), { id: row.id, number: row.number, version: row.version, state: toState(row, row.alert_rows) });
+  for (const row of rows) found.set(groupId(row.receiver, row.group_key), { id: row.id, number: row.number, version: row.version, channel: row.channel, state: toState(row, row.alert_rows) });
   return found;
 }
 

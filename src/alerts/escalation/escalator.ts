@@ -5,7 +5,7 @@ import type { Db, Queryable } from '../../store/db.js';
 import { appendTimeline } from '../../store/incidents-repository.js';
 import type { IncidentEvent } from '../apply-notification.js';
 import type { IncidentChanged } from '../incident-desk.js';
-import { matchRoute } from '../match-route.js';
+import { routeFor } from '../match-route.js';
 import type { OutboxWriter } from '../outbox-port.js';
 import { incidentMessageKey } from '../project-incident.js';
 import { mentionTarget, nextStep, snapshotPolicy, stepDueAt, totalSteps, type EscalationDecision, type EscalationSnapshot } from './engine.js';
@@ -73,15 +73,11 @@ interface Evaluation {
 export function createEscalator(options: EscalatorOptions): Escalator {
   const { db, catalog, outbox, project, now, logger } = options;
   const metrics = options.metrics;
-  const services = new Set(Object.keys(catalog.services));
 
   /** The route's policy, else the severity's; undefined when neither names one. */
   function policyFor(incident: EscalationIncident): string | undefined {
     const labels = { ...incident.commonLabels, ...incident.groupLabels };
-    const route =
-      catalog.defaultRoute || catalog.routes.length > 0
-        ? matchRoute(catalog.routes, catalog.defaultRoute ?? { channel: '', buttons: {} }, labels, services)
-        : undefined;
+    const route = routeFor(catalog, labels);
     const name = route?.escalation ?? (Object.hasOwn(catalog.severityPolicies, incident.severity) ? catalog.severityPolicies[incident.severity] : undefined);
     // The catalog check refuses unknown names; an incident must open even if one slipped through.
     if (name !== undefined && !Object.hasOwn(catalog.escalationPolicies, name)) {

@@ -1,0 +1,79 @@
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createIntake } from '../../src/alerts/intake.js';
+import { createNotificationProcessor } from '../../src/alerts/notification-processor.js';
+import { createOutbox } from '../../src/alerts/outbox.js';
+import { createIncidentProjector } from '../../src/alerts/project-incident.js';
+import { createBatchChannelLock, createStormRouter } from '../../src/alerts/storm.js';
+import { allActions } from '../../src/commands/actions/index.js';
+import { createRegistry } from '../../src/commands/registry.js';
+import { parseCatalog } from '../../src/config/load-catalog.js';
+import type { Db } from '../../src/store/db.js';
+import { migrate } from '../../src/store/migrate.js';
+import { createPostgresDb } from '../../src/store/postgres-db.js';
+import { firing, notification, parsed } from '../fixtures/alertmanager/notifications.js';
+import { createTempDatabase } from '../helpers/temp-database.js';
+
+const TEAMS = ['red', 'green', 'blue'];
+const catalog = parseCatalog(
+  `version: 1
+services:
+  api-gateway: { name: Gateway }
+routes:
+${TEAMS.map((t) => `  - { name: ${t}, match: { team: ${t} }, channel: C0${t.toUpperCase()} }`).join('\n')}
+defaultRoute: { channel: C0ALERTS }
+storm: { threshold: 2, window: 1m, quietAfter: 5m }
+`,
+  'batches.yml',
+  {},
+);
+
+let temp: Awaited<ReturnType<typeof createTempDatabase>>;
+let db: Db;
+beforeAll(async () => {
+  temp = await createTempDatabase('sb_batches');
+  db = createPostgresDb(temp.url, { max: 6 });
+  await migrate(db);
+});
+afterAll(async () => {
+  await db.close();
+  await temp.drop();
+});
+
+describe('concurrent notification batches', () => {
+  it('apply a storm spread over several channels without a deadlock or a batch falling back', async () => {
+    const logLines: string[] = [];
+    const logger = pino({ level: 'debug' }, new Writable({ write: (chunk, _e, done) => void (logLines.push(String(chunk)), done()) }));
+    const outbox = createOutbox();
+    const now = () => new Date('2026-03-01T10:00:00Z');
+    const projector = createIncidentProjector({ catalog, registry: createRegistry(allActions), outbox, now, storms: createStormRouter({ config: catalog.storm, outbox }) });
+    const intake = createIntake({ db, now, onIncidentChanged: projector, lockForBatch: createBatchChannelLock(catalog) });
+    // Every batch holds groups of all three channels, in an order that differs from batch to batch.
+    const groups = 120;
+    for (let i = 0; i < groups; i++) {
+      const team = TEAMS[(i * 7 + Math.floor(i / 3)) % TEAMS.length]!;
+      await intake.accept(parsed(notification([firing(`f${i}`, '2026-03-01T09:59:00Z', { team })], { groupKey: `{}:{n="${i}"}` })));
+    }
+    const processor = createNotificationProcessor({ db, intake, logger, batchSize: 6, batchConcurrency: 3, intervalMs: 10 });
+    processor.start();
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      const { rows } = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM notifications WHERE processed_at IS NULL AND failed_at IS NULL');
+      if (rows[0]!.n === 0) break;
+      if (Date.now() > deadline) throw new Error(`${rows[0]!.n} notifications still pending`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    await processor.stop();
+
+    expect(logLines.filter((l) => l.includes('could not be applied together'))).toEqual([]);
+    const { rows: incidents } = await db.query<{ channel: string; n: number }>('SELECT channel, count(*)::int AS n FROM incidents GROUP BY channel ORDER BY channel');
+    expect(incidents.reduce((sum, r) => sum + r.n, 0)).toBe(groups);
+    expect(incidents.map((r) => r.channel)).toEqual(['C0BLUE', 'C0GREEN', 'C0RED']);
+    // Each channel stormed into one digest, posted once.
+    const { rows: digests } = await db.query<{ channel: string; posts: number }>(
+      `SELECT d.channel, (SELECT count(*)::int FROM outbox o WHERE o.message_key = d.message_key AND o.kind = 'post') AS posts FROM storm_digests d ORDER BY d.channel`,
+    );
+    expect(digests).toEqual(TEAMS.map((t) => ({ channel: `C0${t.toUpperCase()}`, posts: 1 })).sort((a, b) => a.channel.localeCompare(b.channel)));
+  });
+});
