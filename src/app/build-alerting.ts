@@ -4,6 +4,7 @@ import { createIntake } from '../alerts/intake.js';
 import { createOutbox } from '../alerts/outbox.js';
 import { createIncidentProjector } from '../alerts/project-incident.js';
 import { createNotificationProcessor, type NotificationProcessor } from '../alerts/notification-processor.js';
+import { registerNotificationQueueMetrics } from '../alerts/notification-queue-metrics.js';
 import { createAutomationScheduler } from '../alerts/automation-schedule.js';
 import { createEscalationMetrics } from '../alerts/escalation/escalation-metrics.js';
 import { countOpenIncidents } from '../alerts/escalation/escalation-store.js';
@@ -75,6 +76,7 @@ export function buildAlerting(options: { db: Db; env: Env; catalog: Catalog; reg
   const intake = createIntake({ db, now, onIncidentChanged, lockForBatch: createBatchChannelLock(catalog) });
   const threads = createThreadOpener({ db, project: projector });
   const notifications = createNotificationProcessor({ db, intake, logger });
+  registerNotificationQueueMetrics(options.metrics.registry, db);
   const webhook = createAlertmanagerHandler({ intake, onAccepted: () => notifications.wake(), auth: env.ALERTMANAGER_WEBHOOK_TOKEN ? { bearerToken: env.ALERTMANAGER_WEBHOOK_TOKEN } : {}, logger });
   if (!webhook.authenticated) {
     logger.warn('ALERTMANAGER_WEBHOOK_TOKEN is not set: anyone who can reach POST /alertmanager can open incidents; set it and the same token in Alertmanager (http_config.authorization.credentials)');

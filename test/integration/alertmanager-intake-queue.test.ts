@@ -2,9 +2,11 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Registry } from 'prom-client';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createIntake, type Intake } from '../../src/alerts/intake.js';
 import { createNotificationProcessor, type NotificationProcessor } from '../../src/alerts/notification-processor.js';
+import { registerNotificationQueueMetrics } from '../../src/alerts/notification-queue-metrics.js';
 import { createAlertmanagerHandler } from '../../src/app/routes/alertmanager.js';
 import type { Db } from '../../src/store/db.js';
 import { migrate } from '../../src/store/migrate.js';
@@ -42,6 +44,11 @@ afterAll(async () => {
   await db.close().catch(() => undefined);
   await other.close().catch(() => undefined);
   await temp.drop();
+});
+
+// A test that fails half-way must not leave its processor claiming the next test's notifications.
+afterEach(async () => {
+  await Promise.all(processors.splice(0).map((p) => p.stop()));
 });
 
 function processor(options: Parameters<typeof createNotificationProcessor>[0]): NotificationProcessor {
@@ -89,6 +96,12 @@ describe('the notification queue', () => {
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect(await incidentsOf(groupKey)).toEqual([]);
     expect(await notificationsOf(groupKey)).toMatchObject([{ processed_at: null, attempts: 0 }]);
+    // The backlog shows in /metrics: one waiting, for at least the 200 ms above.
+    const registry = new Registry();
+    registerNotificationQueueMetrics(registry, db);
+    const metric = async (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(await registry.getSingleMetricAsString(name))?.[1]);
+    expect(await metric('switchboard_notifications_pending')).toBe(1);
+    expect(await metric('switchboard_notifications_oldest_pending_seconds')).toBeGreaterThanOrEqual(0.2);
 
     p.start();
     await waitFor('the incident', async () => ((await incidentsOf(groupKey)).length === 1 ? true : undefined));
@@ -101,6 +114,8 @@ describe('the notification queue', () => {
     });
     expect(await incidentsOf(groupKey)).toHaveLength(1);
     await p.stop();
+    expect(await metric('switchboard_notifications_pending')).toBe(0);
+    expect(await metric('switchboard_notifications_oldest_pending_seconds')).toBe(0);
   });
 
   it('retries a failing apply with backoff until it succeeds, and gives up loudly after maxAttempts', async () => {
