@@ -13,12 +13,17 @@ export function storableText(text: string): string {
   return UNSTORABLE.test(text) ? text.replace(UNSTORABLE, '\uFFFD') : text;
 }
 
-/** A copy of a JSON value whose strings, keys included, PostgreSQL accepts. */
+/** A JSON value whose strings, keys included, PostgreSQL accepts: the value itself when it already is, else a copy. */
 export function storable<T>(value: T): T {
   if (typeof value === 'string') return storableText(value) as T;
   if (value === null || typeof value !== 'object' || value instanceof Date) return value;
-  if (Array.isArray(value)) return value.map(storable) as T;
-  return Object.fromEntries(Object.entries(value).map(([k, v]) => [storableText(k), storable(v)])) as T;
+  if (Array.isArray(value)) {
+    const items = value.map(storable);
+    return (items.some((item, i) => item !== value[i]) ? items : value) as T;
+  }
+  const entries = Object.entries(value);
+  const cleaned = entries.map(([k, v]) => [storableText(k), storable(v)] as const);
+  return (cleaned.some(([k, v], i) => k !== entries[i]![0] || v !== entries[i]![1]) ? Object.fromEntries(cleaned) : value) as T;
 }
 
 /** JSON text for a jsonb parameter. */
