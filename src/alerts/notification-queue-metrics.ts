@@ -8,7 +8,9 @@ import type { Queryable } from '../store/db.js';
  */
 export function registerNotificationQueueMetrics(registry: Registry, db: Queryable): void {
   let last = { pending: 0, oldestSeconds: 0 };
-  const read = async () => {
+  // A scrape collects both gauges at once: they share the read in flight.
+  let reading: Promise<typeof last> | undefined;
+  const query = async () => {
     try {
       const { rows } = await db.query<{ pending: number; oldest: number | null }>(
         `SELECT count(*)::int AS pending, extract(epoch FROM now() - min(received_at))::float8 AS oldest
@@ -19,6 +21,10 @@ export function registerNotificationQueueMetrics(registry: Registry, db: Queryab
       // A scrape while the store is unreachable shows the last known values rather than failing /metrics.
     }
     return last;
+  };
+  const read = () => {
+    reading ??= query().finally(() => (reading = undefined));
+    return reading;
   };
   new Gauge({
     name: 'switchboard_notifications_pending',

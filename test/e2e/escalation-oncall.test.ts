@@ -128,6 +128,9 @@ describe('/ops oncall', () => {
     expect(metrics).toContain('switchboard_escalations_total{level="1"} 1');
     expect(metrics).toContain('switchboard_pages_total{target="U0STANDIN"} 1');
     expect(metrics).toContain('switchboard_open_incidents 1');
+    // The notification that opened it was applied: nothing waits in the intake queue.
+    expect(metrics).toContain('switchboard_notifications_pending 0');
+    expect(metrics).toContain('switchboard_notifications_oldest_pending_seconds 0');
     expect(metrics).toContain('# TYPE switchboard_time_to_acknowledge_seconds histogram');
   });
 });
