@@ -13,6 +13,7 @@ import type { SandboxView, ViewMessage } from '../../src/sandbox/sandbox-view.js
 import { freePort } from '../../src/simulator/daemon.js';
 import { startSimulator, type Simulator } from '../../src/simulator/start-simulator.js';
 import { TEST_DATABASE_URL, TEST_REDIS_URL } from '../helpers/env.js';
+import { leaveRedisSnapshotAsFound } from '../helpers/redis-snapshot.js';
 import { createTempDatabase } from '../helpers/temp-database.js';
 
 /**
@@ -32,6 +33,7 @@ let switchboard: Switchboard;
 let store: Awaited<ReturnType<typeof createTempDatabase>>;
 let backupDir: string;
 let origin: string;
+let restoreRedisSnapshot: (() => Promise<void>) | undefined;
 
 const databaseUrl = (name: string) => Object.assign(new URL(TEST_DATABASE_URL), { pathname: `/${name}` }).href;
 const redisUrl = `${TEST_REDIS_URL.replace(/\/\d*$/, '')}/${REDIS_DB}`;
@@ -78,6 +80,8 @@ async function confirmed(text: string, done: RegExp): Promise<string> {
 }
 
 beforeAll(async () => {
+  // The Redis backups below are real BGSAVEs into the test Redis's own directory.
+  restoreRedisSnapshot = await leaveRedisSnapshotAsFound(redisUrl);
   const ports = await Promise.all(Array.from({ length: 9 }, () => freePort()));
   const [company, brownie, selApi, selWorker, dried, gateway, upstream, supervisor, alertmanager] = ports;
   backupDir = await mkdtemp(join(tmpdir(), 'switchboard-simulator-backups-'));
@@ -115,6 +119,7 @@ afterAll(async () => {
   await admin.end();
   await store?.drop();
   if (backupDir) await rm(backupDir, { recursive: true, force: true });
+  await restoreRedisSnapshot?.();
 }, 60_000);
 
 describe('the five seed systems through the sandbox', () => {

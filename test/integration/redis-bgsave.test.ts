@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IntegrationError } from '../../src/integrations/integration-error.js';
 import { parseRedisInfo, redisBgsave } from '../../src/integrations/redis/index.js';
 import { TEST_REDIS_URL } from '../helpers/env.js';
+import { leaveRedisSnapshotAsFound } from '../helpers/redis-snapshot.js';
 
 if (!['127.0.0.1', 'localhost', '[::1]'].includes(new URL(TEST_REDIS_URL).hostname)) throw new Error('refusing a non-loopback test Redis');
 
@@ -18,6 +19,7 @@ let originalDir: string;
 let tempDir: string | undefined;
 /** Whether the Redis process (on this machine) can write its snapshot where it is configured to. */
 let dirWritable: boolean;
+let restoreSnapshot: (() => Promise<void>) | undefined;
 
 const persistence = async () => parseRedisInfo(await admin.info('persistence'));
 const configGet = async (name: string) => ((await admin.config('GET', name)) as [string, string])[1];
@@ -37,6 +39,7 @@ beforeAll(async () => {
     tempDir = candidate;
   } catch {
     await rm(candidate, { recursive: true, force: true });
+    restoreSnapshot = await leaveRedisSnapshotAsFound(TEST_REDIS_URL);
   }
   dirWritable = await access(await configGet('dir'), constants.W_OK).then(
     () => true,
@@ -51,6 +54,7 @@ afterAll(async () => {
     await admin.config('SET', 'dir', originalDir);
     await rm(tempDir, { recursive: true, force: true });
   }
+  await restoreSnapshot?.();
   const leftovers: string[] = [];
   for await (const keys of admin.scanStream({ match: `${PREFIX}:*`, count: 1_000 })) leftovers.push(...(keys as string[]));
   if (leftovers.length) await admin.del(...leftovers);
