@@ -1,6 +1,8 @@
+import type { IncidentState } from './apply-notification.js';
+
 /**
  * What the renderers need to know about an incident: a plain, read-only snapshot built from
- * the store. Renderers are pure functions of this view and the current time.
+ * its state (`viewOfState`). Renderers are pure functions of this view and the current time.
  */
 export type IncidentStatus = 'firing' | 'resolved';
 
@@ -51,4 +53,55 @@ export interface IncidentView {
   silence?: { id: string; endsAt: Date; createdBy: string };
   links: { alertmanager?: string; runbook?: string; generator?: string };
   buttons: readonly RunbookButton[];
+}
+
+// Firing first, then oldest first: the renderer shows the head of this list.
+function compareAlerts(a: AlertView, b: AlertView): number {
+  if (a.status !== b.status) return a.status === 'firing' ? -1 : 1;
+  return a.startsAt.getTime() - b.startsAt.getTime() || (a.fingerprint < b.fingerprint ? -1 : a.fingerprint > b.fingerprint ? 1 : 0);
+}
+
+/** The view of an incident's state; escalation and buttons are added by who knows them. */
+export function viewOfState(id: string, number: number, s: IncidentState): IncidentView {
+  const alerts: AlertView[] = [...s.alerts.values()]
+    .map((a) => ({
+      fingerprint: a.fingerprint,
+      status: a.status,
+      labels: a.labels,
+      annotations: a.annotations,
+      startsAt: a.startsAt,
+      ...(a.endsAt ? { endsAt: a.endsAt } : {}),
+      ...(a.generatorURL ? { generatorURL: a.generatorURL } : {}),
+    }))
+    .sort(compareAlerts);
+  const firing = alerts.filter((a) => a.status === 'firing').length;
+  const runbook = s.commonAnnotations.runbook_url ?? alerts.find((a) => a.annotations.runbook_url)?.annotations.runbook_url;
+  const generator = alerts.find((a) => a.generatorURL)?.generatorURL;
+  return {
+    id,
+    number,
+    status: s.status,
+    severity: s.severity,
+    title: s.title,
+    ...(s.service ? { service: s.service } : {}),
+    receiver: s.receiver,
+    groupKey: s.groupKey,
+    groupLabels: s.groupLabels,
+    commonLabels: s.commonLabels,
+    commonAnnotations: s.commonAnnotations,
+    alerts,
+    counts: { firing, resolved: alerts.length - firing },
+    truncatedAlerts: s.truncatedAlerts,
+    startedAt: s.startedAt,
+    ...(s.resolvedAt ? { resolvedAt: s.resolvedAt } : {}),
+    ...(s.resolvedBy && s.resolvedAt ? { resolvedBy: { userId: s.resolvedBy, at: s.resolvedAt } } : {}),
+    ...(s.acknowledged ? { acknowledged: s.acknowledged } : {}),
+    ...(s.silence ? { silence: { id: s.silence.id, endsAt: s.silence.endsAt, createdBy: s.silence.by } } : {}),
+    links: {
+      ...(s.externalURL ? { alertmanager: s.externalURL } : {}),
+      ...(runbook ? { runbook } : {}),
+      ...(generator ? { generator } : {}),
+    },
+    buttons: [],
+  };
 }

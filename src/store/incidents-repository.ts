@@ -1,5 +1,5 @@
 import type { AlertState, IncidentEvent, IncidentState, Severity } from '../alerts/apply-notification.js';
-import type { AlertView, IncidentStatus, IncidentView } from '../alerts/incident-view.js';
+import { viewOfState, type IncidentStatus, type IncidentView } from '../alerts/incident-view.js';
 import type { Queryable } from './db.js';
 import { toJsonb } from './storable.js';
 
@@ -119,55 +119,7 @@ function toState(r: IncidentRow, alerts: readonly AlertRow[]): IncidentState {
   };
 }
 
-// Firing first, then oldest first: the renderer shows the head of this list.
-function compareAlerts(a: AlertView, b: AlertView): number {
-  if (a.status !== b.status) return a.status === 'firing' ? -1 : 1;
-  return a.startsAt.getTime() - b.startsAt.getTime() || (a.fingerprint < b.fingerprint ? -1 : a.fingerprint > b.fingerprint ? 1 : 0);
-}
-
-function toView(r: IncidentRow, alertRows: readonly AlertRow[]): IncidentView {
-  const alerts: AlertView[] = alertRows
-    .map((a) => ({
-      fingerprint: a.fingerprint,
-      status: a.status,
-      labels: a.labels,
-      annotations: a.annotations,
-      startsAt: date(a.starts_at),
-      ...(a.ends_at ? { endsAt: date(a.ends_at) } : {}),
-      ...(a.generator_url ? { generatorURL: a.generator_url } : {}),
-    }))
-    .sort(compareAlerts);
-  const firing = alerts.filter((a) => a.status === 'firing').length;
-  const runbook = r.common_annotations.runbook_url ?? alerts.find((a) => a.annotations.runbook_url)?.annotations.runbook_url;
-  const generator = alerts.find((a) => a.generatorURL)?.generatorURL;
-  return {
-    id: r.id,
-    number: r.number,
-    status: r.status,
-    severity: r.severity,
-    title: r.title,
-    ...(r.service ? { service: r.service } : {}),
-    receiver: r.receiver,
-    groupKey: r.group_key,
-    groupLabels: r.group_labels,
-    commonLabels: r.common_labels,
-    commonAnnotations: r.common_annotations,
-    alerts,
-    counts: { firing, resolved: alerts.length - firing },
-    truncatedAlerts: r.truncated_alerts,
-    startedAt: date(r.started_at),
-    ...(r.resolved_at ? { resolvedAt: date(r.resolved_at) } : {}),
-    ...(r.resolved_by && r.resolved_at ? { resolvedBy: { userId: r.resolved_by, at: date(r.resolved_at) } } : {}),
-    ...(r.acknowledged_by && r.acknowledged_at ? { acknowledged: { userId: r.acknowledged_by, at: date(r.acknowledged_at) } } : {}),
-    ...(r.silence_id && r.silence_ends_at ? { silence: { id: r.silence_id, endsAt: date(r.silence_ends_at), createdBy: r.silence_by ?? '' } } : {}),
-    links: {
-      ...(r.external_url ? { alertmanager: r.external_url } : {}),
-      ...(runbook ? { runbook } : {}),
-      ...(generator ? { generator } : {}),
-    },
-    buttons: [],
-  };
-}
+const toView = (r: IncidentRow, alertRows: readonly AlertRow[]): IncidentView => viewOfState(r.id, r.number, toState(r, alertRows));
 
 interface EscalationRow {
   levels: number;
