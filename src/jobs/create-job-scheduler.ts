@@ -96,7 +96,7 @@ export function createJobScheduler(options: JobSchedulerOptions): JobScheduler {
       inFlight.delete(work);
     }
 
-    const summary = outcome.post || job.channel ? outcome.summary : `${outcome.summary}; not posted: no channel`;
+    const summary = outcome.post || job.channel || job.postsNothing ? outcome.summary : `${outcome.summary}; not posted: no channel`;
     const post = outcome.post;
     await db.transaction(async (tx) => {
       if (post) {

@@ -52,6 +52,8 @@ export interface JobDefinition {
   maxDurationMs: number;
   /** Where a failure is reported when the job itself could not say; undefined: only the log. */
   channel: string | undefined;
+  /** Store upkeep that never posts: having no channel is then not worth a note on its runs. */
+  postsNothing?: boolean;
   run(ctx: JobContext): Promise<JobOutcome>;
 }
 

@@ -4,6 +4,7 @@ import { backupJob } from './backup-job.js';
 import { certificateCheckJob } from './certificate-check-job.js';
 import { escalationAuditJob, type OverdueEscalationsQuery } from './escalation-audit-job.js';
 import { healthReportJob } from './health-report-job.js';
+import { notificationRetentionJob } from './notification-retention-job.js';
 import type { JobDefinition } from './job.js';
 import { reportChannel, serviceChannel } from './job-channel.js';
 
@@ -33,6 +34,8 @@ export function planJobs(catalog: Catalog, ports: { health: HealthChecker; overd
     if (channel) jobs.push(escalationAuditJob(config.escalationAudit, channel, ports.overdueEscalations));
     else notes.push(`the escalation audit is off: it has no channel (${NO_CHANNEL('escalationAudit')})`);
   }
+
+  if (config.notificationRetention.enabled) jobs.push(notificationRetentionJob(config.notificationRetention));
 
   for (const [service, serviceConfig] of Object.entries(catalog.services)) {
     for (const backup of serviceConfig.backups ?? []) {

@@ -30,7 +30,8 @@ const WarnDays = z
 
 /**
  * Catalog `jobs:`, scheduled work. Every key is optional; the defaults are a health report at
- * 09:00 UTC, a certificate check at 08:00 UTC and an escalation audit every minute.
+ * 09:00 UTC, a certificate check at 08:00 UTC, an escalation audit every minute and the
+ * notification retention at 03:30 UTC.
  */
 export const JobsConfig = strictObject({
   /** One message a day with one line per service (the `service.health` action). */
@@ -39,6 +40,13 @@ export const JobsConfig = strictObject({
   certificateCheck: strictObject({ ...common('0 8 * * *'), warnDays: WarnDays.default([30, 7]) }).prefault({}),
   /** Warns when an escalation step is overdue by more than `overdueAfter`. */
   escalationAudit: strictObject({ ...common('* * * * *'), overdueAfter: Duration.default(60_000) }).prefault({}),
+  /** Deletes stored webhook deliveries older than `keep` once applied; posts nothing. */
+  notificationRetention: strictObject({
+    enabled: z.boolean().default(true),
+    schedule: CronSchedule.default('30 3 * * *'),
+    timezone: TimeZone.default('UTC'),
+    keep: Duration.default(30 * 86_400_000),
+  }).prefault({}),
 });
 
 export type JobsConfig = z.output<typeof JobsConfig>;

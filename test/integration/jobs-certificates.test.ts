@@ -70,7 +70,7 @@ afterAll(async () => {
 const tls = (name: string, port: number) => `      - { name: ${name}, kind: tls, host: 127.0.0.1, port: ${port}, timeout: 5s }\n`;
 
 function scheduler(services: string, jobs = '') {
-  const catalog = parseCatalog(`version: 1\nservices:\n${services}defaultRoute: { channel: C0OPS }\njobs:\n  healthReport: { enabled: false }\n  escalationAudit: { enabled: false }\n${jobs}`, 'certs.yml', {});
+  const catalog = parseCatalog(`version: 1\nservices:\n${services}defaultRoute: { channel: C0OPS }\njobs:\n  healthReport: { enabled: false }\n  escalationAudit: { enabled: false }\n  notificationRetention: { enabled: false }\n${jobs}`, 'certs.yml', {});
   return createJobScheduler({ db, catalog, dispatcher: noDispatch, outbox: createOutbox(), logger: silent, instanceId: 'instance-certs' });
 }
 

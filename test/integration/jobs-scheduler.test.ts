@@ -270,16 +270,38 @@ describe('scheduled jobs on one PostgreSQL store', () => {
 
   it('schedules its jobs with node-cron on start and removes them on stop', async () => {
     const a = instance('instance-cron');
-    expect(a.scheduler.jobs.map((j) => j.name)).toEqual(['healthReport', 'backup:brownie:database', 'backup:brownie:broken']);
+    expect(a.scheduler.jobs.map((j) => j.name)).toEqual(['healthReport', 'notificationRetention', 'backup:brownie:database', 'backup:brownie:broken']);
     const ours = () => [...getTasks().values()].filter((t) => t.name?.startsWith('switchboard:')).map((t) => [t.name, t.getStatus(), t.getNextRun() !== null]);
     a.scheduler.start();
     expect(ours()).toEqual([
       ['switchboard:healthReport', 'idle', true],
+      ['switchboard:notificationRetention', 'idle', true],
       ['switchboard:backup:brownie:database', 'idle', true],
       ['switchboard:backup:brownie:broken', 'idle', true],
     ]);
     await a.scheduler.stop();
     expect(ours()).toEqual([]);
+  });
+
+  it('deletes notifications applied or given up more than 30 days ago, and keeps the rest', async () => {
+    const a = instance('instance-retention');
+    const days = (n: number) => new Date(Date.now() - n * 86_400_000);
+    const rows = [
+      ['old-applied', days(40), days(40), null],
+      ['old-given-up', days(40), null, days(39)],
+      ['old-pending', days(40), null, null],
+      ['recent-applied', days(5), days(5), null],
+    ] as const;
+    for (const [groupKey, receivedAt, processedAt, failedAt] of rows) {
+      await a.db.query(
+        `INSERT INTO notifications (received_at, receiver, group_key, body_sha256, payload, processed_at, failed_at) VALUES ($1, 'retention', $2, $3, '{}', $4, $5)`,
+        [receivedAt, groupKey, 'c'.repeat(64), processedAt, failedAt],
+      );
+    }
+    const run = await a.scheduler.runNow('notificationRetention', slot('2026-01-15T03:30:00Z'));
+    expect(run).toMatchObject({ status: 'succeeded', summary: 'deleted 2 notifications received more than 30d ago' });
+    const { rows: kept } = await a.db.query<{ group_key: string }>(`SELECT group_key FROM notifications WHERE receiver = 'retention' ORDER BY group_key`);
+    expect(kept.map((r) => r.group_key)).toEqual(['old-pending', 'recent-applied']);
   });
 
   it('refuses to run a job it does not schedule', async () => {

@@ -36,6 +36,7 @@ describe('catalog jobs:', () => {
       healthReport: { enabled: true, schedule: '0 9 * * *', timezone: 'UTC' },
       certificateCheck: { enabled: true, schedule: '0 8 * * *', timezone: 'UTC', warnDays: [30, 7] },
       escalationAudit: { enabled: true, schedule: '* * * * *', timezone: 'UTC', overdueAfter: 60_000 },
+      notificationRetention: { enabled: true, schedule: '30 3 * * *', timezone: 'UTC', keep: 30 * 86_400_000 },
     });
   });
 
@@ -67,6 +68,8 @@ describe('planJobs', () => {
       ['healthReport', '0 9 * * *', 'UTC', 'C0DEFAULT'],
       ['certificateCheck', '0 8 * * *', 'UTC', 'C0DEFAULT'],
       ['escalationAudit', '* * * * *', 'UTC', 'C0DEFAULT'],
+      // It posts nothing, so it needs no channel.
+      ['notificationRetention', '30 3 * * *', 'UTC', undefined],
       ['backup:db:nightly', '0 2 * * *', 'Europe/Berlin', 'C0DEFAULT'],
     ]);
     expect(notes).toEqual([]);
@@ -82,7 +85,7 @@ describe('planJobs', () => {
 
   it('says why a job will not run instead of running it with nowhere to post', () => {
     const { jobs, notes } = plan('jobs:\n  healthReport: { channel: C0REPORTS }\n  certificateCheck: { enabled: false }\n');
-    expect(jobs.map((j) => j.name)).toEqual(['healthReport', 'backup:db:nightly']);
+    expect(jobs.map((j) => j.name)).toEqual(['healthReport', 'notificationRetention', 'backup:db:nightly']);
     expect(notes).toEqual([
       'the escalation audit is off: it has no channel (set jobs.escalationAudit.channel, or a defaultRoute)',
       'scheduled backup "nightly" of db will not be reported in Slack: no route or defaultRoute gives db a channel',
