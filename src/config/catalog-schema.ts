@@ -69,7 +69,7 @@ export const CatalogSchema = z
     storm: StormConfig.prefault({}),
     /** Alertmanager's API, for silences and "is it still firing?". */
     alertmanager: AlertmanagerConfig.optional(),
-    /** Scheduled jobs: health report, certificate check, escalation audit (backups keep their own `schedule`). */
+    /** Scheduled jobs: health report, certificate check, escalation audit, notification retention (backups keep their own `schedule`). */
     jobs: JobsConfig.prefault({}),
     /** On-call rotations that escalation levels can target. */
     schedules: SchedulesConfig.default({}),
