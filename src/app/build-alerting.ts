@@ -16,7 +16,8 @@ import type { Catalog } from '../config/catalog-schema.js';
 import type { Env } from '../config/env.js';
 import { createSlackChatPoster, createSlackWebClient } from '../integrations/slack/chat-poster.js';
 import { createOutboxSender, type OutboxSender } from '../integrations/slack/outbox-sender.js';
-import type { Db } from '../store/db.js';
+import type { Db, Queryable } from '../store/db.js';
+import { createNotificationWriter } from '../store/notification-writer.js';
 import { createAlertmanagerHandler } from './routes/alertmanager.js';
 import type { Handler } from './http-server.js';
 import { toSlackLogger } from './logger.js';
@@ -38,8 +39,20 @@ export interface Alerting {
   notifications: NotificationProcessor;
 }
 
+export interface AlertingOptions {
+  db: Db;
+  /** Where webhook deliveries are stored (connections of their own); default `db`. */
+  intakeDb?: Queryable;
+  env: Env;
+  catalog: Catalog;
+  registry: Registry;
+  logger: Logger;
+  metrics: Metrics;
+  slackToken: string | undefined;
+}
+
 /** Alertmanager intake, incidents and their Slack threads through the durable outbox. */
-export function buildAlerting(options: { db: Db; env: Env; catalog: Catalog; registry: Registry; logger: Logger; metrics: Metrics; slackToken: string | undefined }): Alerting {
+export function buildAlerting(options: AlertingOptions): Alerting {
   const { db, env, catalog, registry, logger } = options;
   const now = () => new Date();
   const unrouted = new Set<string>();
@@ -73,7 +86,7 @@ export function buildAlerting(options: { db: Db; env: Env; catalog: Catalog; reg
     await scheduleAutomations(tx, id, events);
   };
   const incidents = createIncidentDesk({ db, now, onIncidentChanged });
-  const intake = createIntake({ db, now, onIncidentChanged, lockForBatch: createBatchChannelLock(catalog) });
+  const intake = createIntake({ db, now, onIncidentChanged, lockForBatch: createBatchChannelLock(catalog), writer: createNotificationWriter(options.intakeDb ?? db) });
   const threads = createThreadOpener({ db, project: projector });
   const notifications = createNotificationProcessor({ db, intake, logger });
   registerNotificationQueueMetrics(options.metrics.registry, db);

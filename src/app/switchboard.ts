@@ -14,6 +14,7 @@ import { createBackupsRepository } from '../store/backups-repository.js';
 import type { Db } from '../store/db.js';
 import { isMigrated, migrate, readMigrations } from '../store/migrate.js';
 import { openDb } from '../store/open-store.js';
+import { createPostgresDb } from '../store/postgres-db.js';
 import { createRunsRepository } from '../store/runs-repository.js';
 import { createHttpServer, sendJson, type Route } from './http-server.js';
 import { createSlackUsergroupDirectory } from '../integrations/slack/usergroup-directory.js';
@@ -61,6 +62,9 @@ export async function startSwitchboard(options: SwitchboardOptions): Promise<Swi
   const { catalog, logger } = options;
   let env = options.env;
   const db = await openDb({ databaseUrl: env.DATABASE_URL, dataDir: env.SWITCHBOARD_DATA_DIR });
+  // Alertmanager's deliveries get connections of their own: however busy the background work
+  // keeps the main pool, a webhook never waits for a connection to be stored.
+  const intakeDb = env.DATABASE_URL ? createPostgresDb(env.DATABASE_URL, { max: 2, applicationName: 'switchboard-intake' }) : db;
   let started = false;
   let sandbox: Sandbox | undefined;
   try {
@@ -78,7 +82,7 @@ export async function startSwitchboard(options: SwitchboardOptions): Promise<Swi
     if (Object.keys(catalog.roles).length === 0) logger.warn('the catalog has no roles: everyone in the workspace may run every action');
     const backups = createBackupsRepository(db);
     registerBackupMetrics(metrics.registry, () => backups.latestPerTarget());
-    const alerting = buildAlerting({ db, env, catalog, registry, logger, metrics, slackToken: mode.kind === 'offline' ? undefined : mode.botToken });
+    const alerting = buildAlerting({ db, intakeDb, env, catalog, registry, logger, metrics, slackToken: mode.kind === 'offline' ? undefined : mode.botToken });
     const deps: ActionDeps = { ...buildActionDeps({ catalog, backups, incidents: alerting.incidents, oncall: alerting.oncall, env: options.processEnv ?? {} }), ...options.deps };
     const dispatcher = createDispatcher({
       registry,
@@ -168,12 +172,15 @@ export async function startSwitchboard(options: SwitchboardOptions): Promise<Swi
         server.closeAllConnections();
         await closed;
         await sandbox?.close();
+        if (intakeDb !== db) await intakeDb.close();
         await db.close();
         logger.info('stopped');
       })());
 
     return { url: `http://127.0.0.1:${port}`, port, db, registry, dispatcher, slack, stop };
   } finally {
-    if (!started) await Promise.all([db.close().catch(() => undefined), sandbox?.close().catch(() => undefined)]);
+    if (!started) {
+      await Promise.all([db.close().catch(() => undefined), intakeDb === db ? undefined : intakeDb.close().catch(() => undefined), sandbox?.close().catch(() => undefined)]);
+    }
   }
 }

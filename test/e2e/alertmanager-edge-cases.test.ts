@@ -122,6 +122,30 @@ describe('duplicates', () => {
       expect(callsAbout(ts).map((c) => c.method)).toEqual(['chat.postMessage']);
     }
   });
+
+  it('stores a delivery while every connection of the main pool is busy, and applies it once they are free', async () => {
+    // Hold all ten connections of the main pool in open transactions.
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    let entered = 0;
+    const held = Array.from({ length: 10 }, () =>
+      t.switchboard.db.transaction(async () => {
+        entered += 1;
+        await released;
+      }),
+    );
+    try {
+      await eventually('all ten connections held', () => entered === 10);
+      const wire = notification([firing('f-busy', '2026-03-01T10:00:00Z', { service: 'api-gateway' })], { groupKey: groupKey('busy-pool') });
+      const answer = await postAlertmanager(JSON.stringify(wire));
+      expect(answer.status, JSON.stringify(answer.json)).toBe(200);
+    } finally {
+      release();
+      await Promise.all(held);
+    }
+    expect(await count('SELECT count(*) AS n FROM notifications WHERE group_key LIKE $1', ['%busy-pool%'])).toBe(1);
+    await eventually('the incident', async () => (await count('SELECT count(*) AS n FROM incidents WHERE group_key LIKE $1', ['%busy-pool%'])) === 1);
+  });
 });
 
 describe('requests Switchboard refuses', () => {
