@@ -52,7 +52,7 @@ const count = (n: number) => n.toLocaleString('en-US');
 
 function cpuText(cpu: CpuUse | undefined, withPostgres: boolean): string {
   if (!cpu) return 'n/a';
-  return [`server ${cores(cpu.server)}`, ...(withPostgres ? [`PostgreSQL ${cores(cpu.postgres)}`] : []), `load gen ${cores(cpu.loadGenerator)}`, `other processes ${cores(cpu.other)}`].join(' · ') + ` (of ${cpu.cores})`;
+  return [`server ${cores(cpu.server)}`, ...(withPostgres ? [`PostgreSQL ${cores(cpu.postgres)}`] : []), `load gen ${cores(cpu.loadGenerator)}`, `other processes ${cores(cpu.other)}`, `stolen by the host ${cores(cpu.stolen)}`].join(' · ') + ` (of ${cpu.cores})`;
 }
 
 function errorsText(result: LoadResult): string {

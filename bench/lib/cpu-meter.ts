@@ -13,6 +13,8 @@ export interface CpuUse {
   loadGenerator: number;
   /** Busy time of the whole machine not accounted for above: other processes (other people's tests on a shared machine), interrupts. */
   other: number;
+  /** Time the hypervisor gave these CPUs to other machines (steal): when it is not ~0, the figures of that window are unreliable. */
+  stolen: number;
   cores: number;
 }
 
@@ -31,11 +33,11 @@ function processMs(pid: number): number | undefined {
 }
 
 /** Busy (user, nice, system, irq, softirq) and total ms of all CPUs together; steal (another VM's) is neither ours nor idle. */
-function machineMs(): { busy: number; total: number } {
+function machineMs(): { busy: number; total: number; steal: number } {
   const line = readFileSync('/proc/stat', 'utf8').split('\n')[0]!;
   const [user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0] = line.trim().split(/\s+/).slice(1).map(Number);
   const busy = user + nice + system + irq + softirq;
-  return { busy: (busy * 1000) / tick(), total: ((busy + idle + iowait + steal) * 1000) / tick() };
+  return { busy: (busy * 1000) / tick(), total: ((busy + idle + iowait + steal) * 1000) / tick(), steal: (steal * 1000) / tick() };
 }
 
 async function backendPids(databaseUrl: string | undefined): Promise<number[]> {
@@ -57,7 +59,7 @@ export interface CpuMeter {
 
 export function createCpuMeter(options: { serverPid: number; databaseUrl?: string }): CpuMeter {
   const available = process.platform === 'linux';
-  let begin: { at: number; server: number; postgres: Map<number, number>; self: NodeJS.CpuUsage; machine: { busy: number; total: number } } | undefined;
+  let begin: { at: number; server: number; postgres: Map<number, number>; self: NodeJS.CpuUsage; machine: { busy: number; total: number; steal: number } } | undefined;
   return {
     async start() {
       if (!available) return;
@@ -88,6 +90,7 @@ export function createCpuMeter(options: { serverPid: number; databaseUrl?: strin
         postgres: postgres / wall,
         loadGenerator: loadGenerator / wall,
         other: Math.max(0, busy - server - postgres - loadGenerator) / wall,
+        stolen: (machine.steal - begin.machine.steal) / wall,
         cores,
       };
     },
