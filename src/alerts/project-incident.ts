@@ -41,18 +41,32 @@ export function toTimelineEvent(event: IncidentEvent): TimelineEvent | undefined
   }
 }
 
-/** The runbook buttons a route gives an incident: actions that take a service, for the route's service. */
-export function runbookButtons(route: MatchedRoute, view: IncidentView, registry: Registry): RunbookButton[] {
+/**
+ * The runbook buttons a route gives an incident: actions that take a service, for the route's
+ * service. An action that picks among a service's named things (`choices`: its backups, its
+ * circuit breakers) gets one button per thing when the service has several, or only the one
+ * the alert names in a label of the choice's key.
+ */
+export function runbookButtons(route: MatchedRoute, view: IncidentView, registry: Registry, services: Catalog['services']): RunbookButton[] {
   const service = route.service ?? view.service;
   if (!service) return [];
   const alertname = view.commonLabels.alertname ?? '*';
   return route.buttons(alertname).flatMap((actionId) => {
     const action = registry.get(actionId);
-    if (!action || !action.input.safeParse({ service }).success) return [];
-    const button: RunbookButton = { actionId, label: action.title, input: { service } };
-    return action.risk === 'destructive'
-      ? [{ ...button, confirm: { title: `${action.title}?`, text: `${action.title} ${service} now, for incident #${view.number}?` } }]
-      : [button];
+    if (!action) return [];
+    const config = Object.hasOwn(services, service) ? services[service] : undefined;
+    const choices = action.choices;
+    const named = choices && config ? choices.of(config) : [];
+    // An alert that names the thing in a label of the same key (`target="database"`) gets that one only.
+    const labelled = choices ? named.filter((thing) => thing.name === view.commonLabels[choices.key]) : [];
+    const things = labelled.length === 1 ? labelled : named;
+    const targets = choices && named.length > 1 ? things.map((thing) => ({ name: thing.name, input: { service, [choices.key]: thing.name } })) : [{ name: undefined, input: { service } }];
+    return targets.flatMap(({ name, input }): RunbookButton[] => {
+      if (!action.input.safeParse(input).success) return [];
+      const what = name ? `${service} ${name}` : service;
+      const button: RunbookButton = { actionId, label: name ? `${action.title}: ${name}` : action.title, input };
+      return action.risk === 'destructive' ? [{ ...button, confirm: { title: `${action.title}?`, text: `${action.title} ${what} now, for incident #${view.number}?` } }] : [button];
+    });
   });
 }
 
@@ -117,7 +131,7 @@ export function createIncidentProjector(options: ProjectorOptions): IncidentChan
     const at = now();
     const placement = options.storms ? await options.storms.place(tx, { incidentId, channel, isNew, events, now: at }) : undefined;
     if (placement?.kind === 'digest') return;
-    const view: IncidentView = { ...stored, buttons: route ? runbookButtons(route, stored, registry) : [] };
+    const view: IncidentView = { ...stored, buttons: route ? runbookButtons(route, stored, registry, catalog.services) : [] };
     const parent = renderIncident(view, at);
     const key = incidentMessageKey(incidentId);
     if (placement?.kind === 'open') {

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import type { Catalog, PermissionName } from '../config/catalog-schema.js';
+import type { Catalog, PermissionName, ServiceConfig } from '../config/catalog-schema.js';
 import type { BackupRunner } from '../integrations/backup/types.js';
 import type { HealthChecker } from '../integrations/health/index.js';
 import type { ConnectionsSummary, KillOutcome, LongQuery } from '../integrations/postgres/diagnostics.js';
@@ -99,6 +99,11 @@ export interface ActionDefinition<Schema extends z.ZodType = z.ZodType> {
   confirmText?: (input: z.output<Schema>, deps: ActionDeps) => string;
   /** What the run acts on (a service id), for the audit record and, later, locking. */
   target: (input: z.output<Schema>) => string | undefined;
+  /**
+   * The named things of a service the action picks among (its backups, its circuit breakers):
+   * for a service with several, an incident gets one runbook button per thing, `key` naming it.
+   */
+  choices?: { key: string; of: (service: ServiceConfig) => ReadonlyArray<{ name: string }> };
   slash?: SlashBinding;
   run: (ctx: RunContext<z.output<Schema>>) => Promise<ActionOutcome>;
 }

@@ -186,9 +186,10 @@ describe('examples/switchboard.yml routes', () => {
   const runnable: Record<string, (s: ServiceConfig) => boolean> = {
     'service.health': (s) => s.health.length > 0,
     'service.restart': (s) => s.restart !== undefined,
-    'circuit.status': (s) => s.circuitBreakers?.length === 1,
-    'circuit.reset': (s) => s.circuitBreakers?.length === 1,
-    'backup.start': (s) => s.backups?.length === 1,
+    // A service with several breakers or backups gets a button per breaker or backup.
+    'circuit.status': (s) => (s.circuitBreakers?.length ?? 0) > 0,
+    'circuit.reset': (s) => (s.circuitBreakers?.length ?? 0) > 0,
+    'backup.start': (s) => (s.backups?.length ?? 0) > 0,
     'db.connections': (s) => s.postgres !== undefined,
     'db.long-queries': (s) => s.postgres !== undefined,
     'db.kill-long-queries': (s) => s.postgres !== undefined,
@@ -247,13 +248,33 @@ describe('examples/switchboard.yml routes', () => {
     const route = matchRoute(catalog.routes, catalog.defaultRoute!, labels, new Set(Object.keys(catalog.services)));
     expect(route).toMatchObject({ name: 'api-gateway', channel: '#devops-oncall', service: 'api-gateway' });
     const view = { number: 7, service: 'api-gateway', commonLabels: labels } as unknown as IncidentView;
-    const buttons = runbookButtons(route, view, registry);
+    const buttons = runbookButtons(route, view, registry, catalog.services);
     expect(buttons.map((b) => [b.actionId, b.input, b.confirm !== undefined])).toEqual([
       ['service.health', { service: 'api-gateway' }, false],
       ['service.restart', { service: 'api-gateway' }, true],
     ]);
     const other = matchRoute(catalog.routes, catalog.defaultRoute!, { alertname: 'Watchdog' }, new Set(Object.keys(catalog.services)));
     expect(other).toMatchObject({ name: 'defaultRoute', channel: '#ops-alerts' });
+  });
+
+  it('offers one Start backup button per backup of dried-fruits, or only the one its alert names', () => {
+    const services = new Set(Object.keys(catalog.services));
+    const buttonsFor = (labels: Record<string, string>) => {
+      const route = matchRoute(catalog.routes, catalog.defaultRoute!, labels, services);
+      const view = { number: 9, service: 'dried-fruits', commonLabels: labels } as unknown as IncidentView;
+      return runbookButtons(route, view, registry, catalog.services).filter((b) => b.actionId === 'backup.start').map((b) => [b.label, b.input]);
+    };
+    expect(buttonsFor({ alertname: 'BackupFailed', service: 'dried-fruits', target: 'script' })).toEqual([['Start backup: script', { service: 'dried-fruits', target: 'script' }]]);
+    expect(buttonsFor({ alertname: 'BackupTooOld', service: 'dried-fruits' })).toEqual([
+      ['Start backup: database', { service: 'dried-fruits', target: 'database' }],
+      ['Start backup: script', { service: 'dried-fruits', target: 'script' }],
+    ]);
+    // A service with one backup keeps one plain button, as before.
+    const brownie = matchRoute(catalog.routes, catalog.defaultRoute!, { alertname: 'BackupFailed', service: 'brownie-metadata' }, services);
+    const view = { number: 3, service: 'brownie-metadata', commonLabels: { alertname: 'BackupFailed' } } as unknown as IncidentView;
+    expect(runbookButtons(brownie, view, registry, catalog.services).filter((b) => b.actionId === 'backup.start').map((b) => [b.label, b.input])).toEqual([
+      ['Start backup', { service: 'brownie-metadata' }],
+    ]);
   });
 
   it('takes the channels and the Alertmanager URL from variables', async () => {

@@ -40,6 +40,7 @@ export const backupStart = defineAction({
     return Math.max(60_000, ...backups.map((b) => b.timeout)) + 30_000;
   },
   target: (input) => input.service,
+  choices: { key: 'target', of: (service) => service.backups ?? [] },
   slash: { verb: 'backup', args: [{ name: 'service', kind: 'service' }, { name: 'target', optional: true }], examples: ['backup brownie-metadata', 'backup selextract database'] },
   async run(ctx) {
     const { input, deps, ref } = ctx;

@@ -29,6 +29,7 @@ export const circuitStatus = defineAction({
   input: Input,
   timeoutMs: 15_000,
   target: (input) => input.service,
+  choices: { key: 'breaker', of: (service) => service.circuitBreakers ?? [] },
   slash: { verb: 'circuit status', args, examples: ['circuit status api-gateway'] },
   async run({ input, deps, signal }) {
     const breaker = breakerOf(deps, input, 'status');
@@ -47,6 +48,7 @@ export const circuitReset = defineAction({
   input: Input,
   timeoutMs: 30_000,
   target: (input) => input.service,
+  choices: { key: 'breaker', of: (service) => service.circuitBreakers ?? [] },
   confirmText: (input, deps) => {
     const breakers = deps.catalog.services[input.service]?.circuitBreakers ?? [];
     const breaker = breakers.find((b) => b.name === input.breaker) ?? (breakers.length === 1 ? breakers[0] : undefined);
