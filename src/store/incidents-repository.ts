@@ -83,7 +83,6 @@ interface TimelineRow {
 
 const date = (value: Timestamp) => new Date(value);
 
-
 const toAlertState = (r: AlertRow): AlertState => ({
   fingerprint: r.fingerprint,
   status: r.status,
@@ -130,9 +129,12 @@ interface EscalationRow {
 /** An incident row with what its view needs besides: its alerts and its escalation, read in the same statement. */
 type ViewRow = IncidentRow & { alert_rows: AlertRow[]; escalation_row: EscalationRow | null };
 
+// An incident's alerts as a column of `SELECT i.* … FROM incidents i`.
+const ALERT_ROWS = `coalesce((SELECT jsonb_agg(to_jsonb(a)) FROM alerts a WHERE a.incident_id = i.id), '[]'::jsonb) AS alert_rows`;
+
 // Appended to `SELECT i.*` over `incidents i`: one round trip per view, whatever the number of incidents.
 const VIEW_COLUMNS = `
-  coalesce((SELECT jsonb_agg(to_jsonb(a)) FROM alerts a WHERE a.incident_id = i.id), '[]'::jsonb) AS alert_rows,
+  ${ALERT_ROWS},
   (SELECT jsonb_build_object('notified_steps', e.notified_steps, 'next_due_at', e.next_due_at, 'levels', jsonb_array_length(i.escalation_policy -> 'levels'))
      FROM escalations e WHERE e.incident_id = i.id AND i.escalation_policy IS NOT NULL) AS escalation_row`;
 
@@ -205,7 +207,7 @@ export async function latestIncidentsForUpdate(tx: Queryable, groups: ReadonlyAr
   // The row lock re-reads a row another transaction changed meanwhile (an acknowledgement), so
   // the state is current; alerts only change under the group lock this transaction holds.
   const { rows } = await tx.query<IncidentRow & { alert_rows: AlertRow[] }>(
-    `SELECT i.*, coalesce((SELECT jsonb_agg(to_jsonb(a)) FROM alerts a WHERE a.incident_id = i.id), '[]'::jsonb) AS alert_rows
+    `SELECT i.*, ${ALERT_ROWS}
        FROM incidents i
       WHERE i.id IN (SELECT (SELECT l.id FROM incidents l
                               WHERE l.receiver = g.receiver AND l.group_key = g.group_key
