@@ -53,7 +53,7 @@ export function createNotificationWriter(db: Queryable, options: NotificationWri
   };
 
   // A row PostgreSQL refuses must not fail the others: a failed batch is written again row by row.
-  const write = async (batch: readonly Waiting[]) => {
+  const writeBatch = async (batch: readonly Waiting[]) => {
     try {
       await insert(batch);
       for (const w of batch) w.resolve();
@@ -67,7 +67,7 @@ export function createNotificationWriter(db: Queryable, options: NotificationWri
     while (inFlight < maxInFlight && queue.length > 0) {
       const batch = queue.splice(0, maxBatch);
       inFlight++;
-      write(batch).finally(() => {
+      writeBatch(batch).finally(() => {
         inFlight--;
         pump();
       });
