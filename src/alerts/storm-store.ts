@@ -40,7 +40,7 @@ const toDigest = (r: DigestRow): StormDigest => ({
  * concurrent notifications count each other's new incidents instead of racing past the threshold.
  */
 export async function lockChannel(tx: Queryable, channel: string): Promise<void> {
-  await tx.query('SELECT pg_advisory_xact_lock($1::int, hashtext($2::text))', [CHANNEL_LOCK, channel]);
+  await lockChannels(tx, [channel]);
 }
 
 /**

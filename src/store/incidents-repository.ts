@@ -166,7 +166,7 @@ const GROUP_LOCK_CLASS = 0x73776269;
  * two groups wait for each other.
  */
 export async function lockGroup(tx: Queryable, receiver: string, groupKey: string): Promise<void> {
-  await tx.query('SELECT pg_advisory_xact_lock($1::int, hashtext($2::text))', [GROUP_LOCK_CLASS, `${receiver}\n${groupKey}`]);
+  await lockGroups(tx, [{ receiver, groupKey }]);
 }
 
 /** The group's open incident, else its latest resolved one, locked for the transaction. */
@@ -185,17 +185,17 @@ export async function latestIncidentForUpdate(tx: Queryable, receiver: string, g
   return { id: row.id, number: row.number, version: row.version, channel: row.channel, state: toState(row, alerts) };
 }
 
+/** An alert group's key: in `latestIncidentsForUpdate`'s answer, and hashed for its advisory lock. */
+export const groupId = (receiver: string, groupKey: string) => `${receiver}\n${groupKey}`;
+
 /** Takes the group locks of several groups in one statement, in a fixed order, so two batches cannot deadlock on them. */
 export async function lockGroups(tx: Queryable, groups: ReadonlyArray<{ receiver: string; groupKey: string }>): Promise<void> {
   if (groups.length === 0) return;
   await tx.query(
     `SELECT pg_advisory_xact_lock($1::int, h) FROM (SELECT DISTINCT hashtext(k) AS h FROM unnest($2::text[]) AS k ORDER BY 1) AS keys`,
-    [GROUP_LOCK_CLASS, groups.map((g) => `${g.receiver}\n${g.groupKey}`)],
+    [GROUP_LOCK_CLASS, groups.map((g) => groupId(g.receiver, g.groupKey))],
   );
 }
-
-/** Key of `latestIncidentsForUpdate`'s answer. */
-export const groupId = (receiver: string, groupKey: string) => `${receiver}\n${groupKey}`;
 
 /**
  * `latestIncidentForUpdate` for several groups in one statement, keyed by `groupId`; a group
