@@ -8,11 +8,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RecordedCall } from '../fakes/fake-slack.js';
 import { firing, notification, resolved, type WireAlert, type WireNotification } from '../fixtures/alertmanager/notifications.js';
 import { appliedIncident } from '../helpers/applied-incident.js';
+import { eventually } from '../helpers/eventually.js';
 import { startTestSwitchboard, type TestSwitchboard } from '../helpers/test-switchboard.js';
 
 const TOKEN = 'e2e-edge-webhook-token-0123456789';
 const GATEWAY = 'C0GATEWAY';
-const WAIT = 20_000;
 
 let t: TestSwitchboard;
 
@@ -64,15 +64,6 @@ const send = async (wire: WireNotification): Promise<number> => {
   return appliedIncident(t.switchboard.db, wire.groupKey);
 };
 
-async function eventually<T>(what: string, probe: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = WAIT): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 async function count(sql: string, params: unknown[] = []): Promise<number> {
   const { rows } = await t.switchboard.db.query<{ n: string | number }>(sql, params);

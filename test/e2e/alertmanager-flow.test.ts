@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FAKE_WORKSPACE, type RecordedCall, type StoredMessage } from '../fakes/fake-slack.js';
 import { startAlertmanager, type Daemon } from '../helpers/alertmanager.js';
+import { eventually as waitUntil } from '../helpers/eventually.js';
 import { startExporter, type Exporter } from '../helpers/exporter.js';
 import { startPrometheus } from '../helpers/prometheus.js';
 import { FAKE_VERIFICATION_TOKEN, fakeTriggerId, interactionBody, postToSlack } from '../helpers/slack-requests.js';
@@ -87,15 +88,8 @@ afterAll(async () => {
 });
 
 /** Polls `probe` until it returns something other than undefined/false. */
-async function eventually<T>(what: string, probe: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = WAIT): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
+// Prometheus and Alertmanager take their time: a longer wait than the helper's default.
+const eventually: typeof waitUntil = (what, probe, timeoutMs = WAIT) => waitUntil(what, probe, timeoutMs);
 
 const parentPosts = (channel = GATEWAY): RecordedCall[] =>
   t.slack.callsTo('chat.postMessage').filter((c) => c.args.channel === channel && c.args.thread_ts === undefined);

@@ -1,7 +1,5 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Writable } from 'node:stream';
-import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createIntake, type Intake } from '../../src/alerts/intake.js';
@@ -13,18 +11,11 @@ import { migrate } from '../../src/store/migrate.js';
 import { createPostgresDb } from '../../src/store/postgres-db.js';
 import { parseNotification } from '../../src/alerts/webhook-schema.js';
 import { firing, notification } from '../fixtures/alertmanager/notifications.js';
+import { capturedLogger } from '../helpers/captured-logger.js';
+import { eventually } from '../helpers/eventually.js';
 import { createTempDatabase } from '../helpers/temp-database.js';
 
-const logLines: string[] = [];
-const logger = pino(
-  { level: 'debug' },
-  new Writable({
-    write(chunk, _e, done) {
-      logLines.push(chunk.toString());
-      done();
-    },
-  }),
-);
+const { logger, lines: logLines } = capturedLogger();
 
 let temp: Awaited<ReturnType<typeof createTempDatabase>>;
 let db: Db;
@@ -71,15 +62,7 @@ async function post(url: string, groupKey: string, fingerprint = 'aaaa'): Promis
   return res.status;
 }
 
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
+const waitFor = <T>(what: string, probe: () => Promise<T | undefined>) => eventually(what, probe, 10_000, 25);
 
 const incidentsOf = async (groupKey: string) => (await db.query<{ number: number }>('SELECT number FROM incidents WHERE group_key = $1', [groupKey])).rows;
 const notificationsOf = async (groupKey: string) =>

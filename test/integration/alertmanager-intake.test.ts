@@ -1,8 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { request as httpRequest, createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Writable } from 'node:stream';
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createIntake, type Intake } from '../../src/alerts/intake.js';
 import { createNotificationProcessor } from '../../src/alerts/notification-processor.js';
@@ -12,19 +10,11 @@ import { byNumber } from '../../src/store/incidents-repository.js';
 import { migrate } from '../../src/store/migrate.js';
 import { createPostgresDb } from '../../src/store/postgres-db.js';
 import { firing, notification } from '../fixtures/alertmanager/notifications.js';
+import { capturedLogger } from '../helpers/captured-logger.js';
 import { createTempDatabase } from '../helpers/temp-database.js';
 
 const TOKEN = 'am-webhook-token-0123456789';
-const logLines: string[] = [];
-const logger = pino(
-  { level: 'debug' },
-  new Writable({
-    write(chunk, _e, done) {
-      logLines.push(chunk.toString());
-      done();
-    },
-  }),
-);
+const { logger, lines: logLines } = capturedLogger();
 
 let temp: Awaited<ReturnType<typeof createTempDatabase>>;
 let db: Db;

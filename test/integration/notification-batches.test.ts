@@ -1,5 +1,3 @@
-import { Writable } from 'node:stream';
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createIntake } from '../../src/alerts/intake.js';
 import { createNotificationProcessor } from '../../src/alerts/notification-processor.js';
@@ -13,6 +11,8 @@ import type { Db } from '../../src/store/db.js';
 import { migrate } from '../../src/store/migrate.js';
 import { createPostgresDb } from '../../src/store/postgres-db.js';
 import { firing, notification, parsed } from '../fixtures/alertmanager/notifications.js';
+import { capturedLogger } from '../helpers/captured-logger.js';
+import { eventually } from '../helpers/eventually.js';
 import { createTempDatabase } from '../helpers/temp-database.js';
 
 const TEAMS = ['red', 'green', 'blue'];
@@ -43,8 +43,7 @@ afterAll(async () => {
 
 describe('concurrent notification batches', () => {
   it('apply a storm spread over several channels without a deadlock or a batch falling back', async () => {
-    const logLines: string[] = [];
-    const logger = pino({ level: 'debug' }, new Writable({ write: (chunk, _e, done) => void (logLines.push(String(chunk)), done()) }));
+    const { logger, lines: logLines } = capturedLogger();
     const outbox = createOutbox();
     const now = () => new Date('2026-03-01T10:00:00Z');
     const projector = createIncidentProjector({ catalog, registry: createRegistry(allActions), outbox, now, storms: createStormRouter({ config: catalog.storm, outbox }) });
@@ -57,13 +56,8 @@ describe('concurrent notification batches', () => {
     }
     const processor = createNotificationProcessor({ db, intake, logger, batchSize: 6, batchConcurrency: 3, intervalMs: 10 });
     processor.start();
-    const deadline = Date.now() + 30_000;
-    for (;;) {
-      const { rows } = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM notifications WHERE processed_at IS NULL AND failed_at IS NULL');
-      if (rows[0]!.n === 0) break;
-      if (Date.now() > deadline) throw new Error(`${rows[0]!.n} notifications still pending`);
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
+    const pending = async () => (await db.query<{ n: number }>('SELECT count(*)::int AS n FROM notifications WHERE processed_at IS NULL AND failed_at IS NULL')).rows[0]!.n;
+    await eventually('every notification applied', async () => (await pending()) === 0, 30_000, 50);
     await processor.stop();
 
     expect(logLines.filter((l) => l.includes('could not be applied together'))).toEqual([]);
