@@ -1,5 +1,3 @@
-import { createHash } from 'node:crypto';
-
 /**
  * Alertmanager webhook bodies (payload version 4) for the benchmarks, made the way Alertmanager
  * makes them: every notification of a group carries the group's whole current alert list, so an
@@ -27,10 +25,22 @@ interface WireAlert {
   fingerprint: string;
 }
 
+/** What the generator remembers of one alert: numbers only, its wire form is built per body. */
+interface AlertState {
+  n: number;
+  startsAt: number;
+  /** When it resolved (epoch ms); 0 while firing. */
+  endsAt: number;
+}
+
+// A group keeps its few labels and numbers, not its alerts' wire form: the load generator holds
+// thousands of idle groups, and whatever it keeps alive outlasts young-generation collections,
+// whose copying then takes CPU from the server under test on the same machine.
 interface Group {
+  id: number;
   key: string;
   labels: { alertname: string; service: string; team: string; namespace: string; severity: string };
-  alerts: WireAlert[];
+  alerts: AlertState[];
   nextAlert: number;
 }
 
@@ -47,28 +57,32 @@ export function createRandom(seed: number): () => number {
 }
 
 const pick = <T>(random: () => number, items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
-const fingerprint = (text: string) => createHash('sha256').update(text).digest('hex').slice(0, 16);
 
-function newAlert(group: Group, now: Date): WireAlert {
-  const n = group.nextAlert++;
-  const instance = `${group.labels.service}-${n}.${group.labels.namespace}:9100`;
+function newAlert(group: Group, now: Date): AlertState {
+  return { n: group.nextAlert++, startsAt: now.getTime(), endsAt: 0 };
+}
+
+function wireAlert(group: Group, alert: AlertState): WireAlert {
+  const { labels } = group;
+  const instance = `${labels.service}-${alert.n}.${labels.namespace}:9100`;
   return {
-    status: 'firing',
-    labels: { ...group.labels, instance, job: group.labels.service, pod: `${group.labels.service}-${n}-7f9c8` },
+    status: alert.endsAt ? 'resolved' : 'firing',
+    labels: { ...labels, instance, job: labels.service, pod: `${labels.service}-${alert.n}-7f9c8` },
     annotations: {
-      summary: `${group.labels.alertname} on ${instance}`,
-      description: `${group.labels.alertname} has been true for more than 5 minutes on ${instance} (${group.labels.team}).`,
-      runbook_url: `https://runbooks.example.org/${group.labels.service}#${group.labels.alertname.toLowerCase()}`,
+      summary: `${labels.alertname} on ${instance}`,
+      description: `${labels.alertname} has been true for more than 5 minutes on ${instance} (${labels.team}).`,
+      runbook_url: `https://runbooks.example.org/${labels.service}#${labels.alertname.toLowerCase()}`,
     },
-    startsAt: now.toISOString(),
-    endsAt: ZERO_TIME,
-    generatorURL: `http://prometheus:9090/graph?g0.expr=${encodeURIComponent(`${group.labels.alertname}{service="${group.labels.service}"}`)}&g0.tab=1`,
-    fingerprint: fingerprint(`${group.key}/${n}`),
+    startsAt: new Date(alert.startsAt).toISOString(),
+    endsAt: alert.endsAt ? new Date(alert.endsAt).toISOString() : ZERO_TIME,
+    generatorURL: `http://prometheus:9090/graph?g0.expr=${encodeURIComponent(`${labels.alertname}{service="${labels.service}"}`)}&g0.tab=1`,
+    // 16 hex digits like Alertmanager's, unique per group and alert.
+    fingerprint: (group.id * 65_536 + alert.n).toString(16).padStart(16, '0'),
   };
 }
 
 function body(group: Group): string {
-  const alerts = group.alerts;
+  const alerts = group.alerts.map((a) => wireAlert(group, a));
   const common = (get: (a: WireAlert) => Record<string, string>) =>
     Object.fromEntries(Object.entries(get(alerts[0]!)).filter(([k, v]) => alerts.every((a) => get(a)[k] === v)));
   return JSON.stringify({
@@ -146,6 +160,7 @@ export function createNotificationMix(options: { seed: number; runId: string; ne
       severity: pick(random, SEVERITIES),
     };
     const group: Group = {
+      id: n,
       key: `{}/{team="${labels.team}"}:{alertname="${labels.alertname}", namespace="${labels.namespace}", service="${labels.service}"}`,
       labels,
       alerts: [],
@@ -157,20 +172,20 @@ export function createNotificationMix(options: { seed: number; runId: string; ne
   }
 
   function update(group: Group, now: Date): Outgoing {
-    const firing = group.alerts.filter((a) => a.status === 'firing');
+    const firing = group.alerts.filter((a) => !a.endsAt);
     const join = firing.length < MAX_FIRING && (firing.length <= 1 ? random() < 0.85 : random() < 0.7);
     if (join) group.alerts.push(newAlert(group, now));
     else {
       const victim = pick(random, firing);
-      group.alerts = group.alerts.map((a) => (a === victim ? { ...a, status: 'resolved' as const, endsAt: now.toISOString() } : a));
+      victim.endsAt = now.getTime();
     }
     // Alertmanager stops listing resolved alerts after a while; keep the list short the same way.
     while (group.alerts.length > MAX_LISTED) {
-      const i = group.alerts.findIndex((a) => a.status === 'resolved');
+      const i = group.alerts.findIndex((a) => a.endsAt);
       if (i < 0) break;
       group.alerts.splice(i, 1);
     }
-    const resolvedAll = group.alerts.every((a) => a.status === 'resolved');
+    const resolvedAll = group.alerts.every((a) => a.endsAt);
     return hold(group, 'update', resolvedAll);
   }
 
@@ -200,6 +215,7 @@ export function stormNotification(runId: string, index: number, alerts: number, 
     severity: SEVERITIES[index % SEVERITIES.length]!,
   };
   const group: Group = {
+    id: index,
     key: `{}/{team="${team}"}:{alertname="${labels.alertname}", namespace="${labels.namespace}", service="${labels.service}"}`,
     labels,
     alerts: [],
