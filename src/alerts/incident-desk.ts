@@ -6,6 +6,18 @@ import type { IncidentView } from './incident-view.js';
 /** Called inside the transaction of every incident change, to render and enqueue its Slack writes. */
 export type IncidentChanged = (tx: Queryable, incidentId: string, events: readonly IncidentEvent[]) => Promise<void>;
 
+/** One incident's change in a batch. */
+export interface IncidentChange {
+  incidentId: string;
+  events: readonly IncidentEvent[];
+}
+
+/**
+ * `IncidentChanged` for the changes of one batch (each incident once, in order), in its
+ * transaction: what the hook reads for them it reads in one statement, not one per incident.
+ */
+export type IncidentsChanged = (tx: Queryable, changes: readonly IncidentChange[]) => Promise<void>;
+
 /** What people do to incidents, from buttons and `/ops`: each change commits with its Slack writes. */
 export interface IncidentDesk {
   /** `42`, `#42` or an incident id. */

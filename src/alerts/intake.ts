@@ -19,6 +19,7 @@ import {
 } from '../store/incidents-repository.js';
 import { storable, storableJson, toJsonb } from '../store/storable.js';
 import { createNotificationWriter, type NotificationWriter } from '../store/notification-writer.js';
+import type { IncidentsChanged } from './incident-desk.js';
 import { applyNotification, DEFAULT_REOPEN_WINDOW_MS, type AlertState, type IncidentEvent, type IncidentState, type Notification } from './apply-notification.js';
 
 /**
@@ -33,6 +34,8 @@ export interface IntakeOptions {
   now: () => Date;
   reopenWindowMs?: number;
   onIncidentChanged?: IncidentChangedHook;
+  /** The hook for a batch's changes at once; without it, `onIncidentChanged` is called for each. */
+  onIncidentsChanged?: IncidentsChanged;
   newId?: () => string;
   /** Stores accepted notifications; by default one that batches concurrent ones (group commit). */
   writer?: NotificationWriter;
@@ -219,7 +222,9 @@ export function createIntake(options: IntakeOptions): Intake {
         for (const [id, number] of numbers) numberOf.set(id, number);
 
         // Each incident is projected once, with everything the batch did to it (nothing for duplicates).
-        for (const change of all) if (change.events.length > 0) await onIncidentChanged?.(tx, change.id, change.events);
+        const projected = all.filter((c) => c.events.length > 0).map((c) => ({ incidentId: c.id, events: c.events }));
+        if (options.onIncidentsChanged) await options.onIncidentsChanged(tx, projected);
+        else for (const change of projected) await onIncidentChanged?.(tx, change.incidentId, change.events);
         return batch.map((b) => {
           const received = results.get(b.stored.id);
           return received && { ...received, number: numberOf.get(received.incidentId) ?? 0 };

@@ -2,9 +2,9 @@ import type { KnownBlock } from '@slack/types';
 import type { Catalog } from '../config/catalog-schema.js';
 import type { Registry } from '../commands/registry.js';
 import type { Queryable } from '../store/db.js';
-import { incidentViewWithChannel, timelineOf } from '../store/incidents-repository.js';
+import { incidentViewsWithChannel, incidentViewWithChannel, timelineOf } from '../store/incidents-repository.js';
 import type { IncidentEvent } from './apply-notification.js';
-import type { IncidentChanged } from './incident-desk.js';
+import type { IncidentChanged, IncidentsChanged } from './incident-desk.js';
 import type { IncidentView, RunbookButton } from './incident-view.js';
 import { routeFor, type MatchedRoute } from './match-route.js';
 import type { OutboxWriter } from './outbox-port.js';
@@ -81,6 +81,9 @@ export interface ProjectorOptions {
   storms?: StormRouter;
 }
 
+/** Projects one change, or with `many` a batch's changes (their views read in one statement). */
+export type IncidentProjector = IncidentChanged & { many: IncidentsChanged };
+
 /** A thread opened late (from a storm digest) replays at most this many timeline events. */
 const MAX_REPLAYED = 20;
 
@@ -107,7 +110,7 @@ async function threadSoFar(tx: Queryable, view: IncidentView): Promise<Array<{ p
  * outbox) and one thread reply per event. With `storms`, an incident listed in a storm digest
  * writes nothing of its own until its thread is opened; then its parent and timeline are posted.
  */
-export function createIncidentProjector(options: ProjectorOptions): IncidentChanged {
+export function createIncidentProjector(options: ProjectorOptions): IncidentProjector {
   const { catalog, registry, outbox, now } = options;
 
   async function routeOf(tx: Queryable, view: IncidentView, stored: string | null): Promise<{ route: MatchedRoute | undefined; channel: string | null; isNew: boolean }> {
@@ -119,8 +122,7 @@ export function createIncidentProjector(options: ProjectorOptions): IncidentChan
     return { route, channel, isNew: channel !== null };
   }
 
-  return async (tx, incidentId, events) => {
-    const found = await incidentViewWithChannel(tx, incidentId);
+  async function project(tx: Queryable, incidentId: string, events: readonly IncidentEvent[], found: { view: IncidentView; channel: string | null } | undefined): Promise<void> {
     if (!found) return;
     const stored = found.view;
     const { route, channel, isNew } = await routeOf(tx, stored, found.channel);
@@ -147,5 +149,13 @@ export function createIncidentProjector(options: ProjectorOptions): IncidentChan
       const reply = renderTimelineEvent(timeline, view);
       await outbox.enqueue(tx, { kind: 'reply', threadKey: key, priority: event.kind === 'escalated' ? 'page' : 'routine', ...reply });
     }
+  }
+
+  const one: IncidentChanged = async (tx, incidentId, events) => project(tx, incidentId, events, await incidentViewWithChannel(tx, incidentId));
+  // A batch reads its incidents' views in one statement; each is read after every earlier write of the batch.
+  const many: IncidentsChanged = async (tx, changes) => {
+    const found = await incidentViewsWithChannel(tx, changes.map((c) => c.incidentId));
+    for (const { incidentId, events } of changes) await project(tx, incidentId, events, found.get(incidentId));
   };
+  return Object.assign(one, { many });
 }

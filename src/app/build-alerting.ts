@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { createIncidentDesk, type IncidentDesk } from '../alerts/incident-desk.js';
+import { createIncidentDesk, type IncidentChanged, type IncidentDesk, type IncidentsChanged } from '../alerts/incident-desk.js';
 import { createIntake } from '../alerts/intake.js';
 import { createOutbox } from '../alerts/outbox.js';
 import { createIncidentProjector } from '../alerts/project-incident.js';
@@ -81,12 +81,16 @@ export function buildAlerting(options: AlertingOptions): Alerting {
     logger: logger.child({ component: 'escalation' }),
     metrics: createEscalationMetrics(options.metrics.registry, () => countOpenIncidents(db)),
   });
-  const onIncidentChanged: typeof projector = async (tx, id, events) => {
+  const onIncidentChanged: IncidentChanged = async (tx, id, events) => {
     await escalator.onIncidentChanged(tx, id, events);
     await scheduleAutomations(tx, id, events);
   };
+  const onIncidentsChanged: IncidentsChanged = async (tx, changes) => {
+    await escalator.onIncidentsChanged(tx, changes);
+    for (const { incidentId, events } of changes) await scheduleAutomations(tx, incidentId, events);
+  };
   const incidents = createIncidentDesk({ db, now, onIncidentChanged });
-  const intake = createIntake({ db, now, onIncidentChanged, lockForBatch: createBatchChannelLock(catalog), writer: createNotificationWriter(options.intakeDb ?? db) });
+  const intake = createIntake({ db, now, onIncidentChanged, onIncidentsChanged, lockForBatch: createBatchChannelLock(catalog), writer: createNotificationWriter(options.intakeDb ?? db) });
   const threads = createThreadOpener({ db, project: projector });
   const notifications = createNotificationProcessor({ db, intake, logger });
   registerNotificationQueueMetrics(options.metrics.registry, db);

@@ -366,8 +366,14 @@ export async function incidentView(db: Queryable, id: string): Promise<IncidentV
 
 /** The view, and the channel the incident was routed to (null before it was). */
 export async function incidentViewWithChannel(db: Queryable, id: string): Promise<{ view: IncidentView; channel: string | null } | undefined> {
-  const { rows } = await db.query<ViewRow>(`SELECT i.*, ${VIEW_COLUMNS} FROM incidents i WHERE i.id = $1`, [id]);
-  return rows[0] ? { view: viewOf(rows[0]), channel: rows[0].channel } : undefined;
+  return (await incidentViewsWithChannel(db, [id])).get(id);
+}
+
+/** `incidentViewWithChannel` for several incidents in one statement, keyed by id; unknown ids are absent. */
+export async function incidentViewsWithChannel(db: Queryable, ids: readonly string[]): Promise<Map<string, { view: IncidentView; channel: string | null }>> {
+  if (ids.length === 0) return new Map();
+  const { rows } = await db.query<ViewRow>(`SELECT i.*, ${VIEW_COLUMNS} FROM incidents i WHERE i.id = ANY($1::uuid[])`, [ids]);
+  return new Map(rows.map((row) => [row.id, { view: viewOf(row), channel: row.channel }]));
 }
 
 export async function byNumber(db: Queryable, number: number): Promise<IncidentView | undefined> {

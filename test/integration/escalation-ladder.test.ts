@@ -3,6 +3,7 @@ import type { Logger as SlackLogger, LogLevel } from '@slack/web-api';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createOnCallOverrides } from '../../src/alerts/escalation/oncall-overrides.js';
+import { createNotificationProcessor } from '../../src/alerts/notification-processor.js';
 import { renderIncident } from '../../src/alerts/render-incident.js';
 import { createSlackChatPoster, createSlackWebClient } from '../../src/integrations/slack/chat-poster.js';
 import { createOutboxSender, type OutboxSender } from '../../src/integrations/slack/outbox-sender.js';
@@ -14,6 +15,7 @@ import { createPostgresDb } from '../../src/store/postgres-db.js';
 import { startFakeSlack, type FakeSlack } from '../fakes/fake-slack.js';
 import { firing, notification, parsed, resolved } from '../fixtures/alertmanager/notifications.js';
 import { at, buildWorld, escalationCatalog, ESCALATION_CATALOG, T0, type World } from '../fixtures/escalation/world.js';
+import { capturedLogger } from '../helpers/captured-logger.js';
 import { createTempDatabase } from '../helpers/temp-database.js';
 
 const silentSlackLogger: SlackLogger = {
@@ -140,6 +142,40 @@ describe.each([
     const metrics = await world.metrics.getSingleMetricAsString('switchboard_escalations_total');
     for (const level of [1, 2, 3, 4]) expect(metrics).toMatch(new RegExp(`switchboard_escalations_total\\{level="${level}"\\} [1-9]`));
     expect(await world.metrics.getSingleMetricAsString('switchboard_pages_total')).toMatch(/switchboard_pages_total\{target="S01MANAGERS"\} [1-9]/);
+    expect(world.errors).toEqual([]);
+  });
+
+  it('pages each incident a batch opens once, with its thread and DM, as when they arrive one by one', async () => {
+    clock.now = at(0);
+    const run = randomUUID();
+    const groups = { critical: { severity: 'critical' }, payments: { severity: 'critical', team: 'payments' }, warning: { severity: 'warning' } };
+    for (const [name, labels] of Object.entries(groups)) {
+      const alert = firing(`${name}-${run}`.slice(0, 16), at(0).toISOString(), labels);
+      await world.intake.accept(parsed(notification([alert], { groupKey: `{}:{batch="${run}", group="${name}"}` })));
+    }
+    const { logger, lines } = capturedLogger();
+    await createNotificationProcessor({ db, intake: world.intake, logger, batchSize: 10 }).drain();
+    expect(lines.filter((l) => l.includes('could not be applied together'))).toEqual([]);
+    expect(lines.filter((l) => l.includes('alertmanager notification applied'))).toHaveLength(3);
+
+    const { rows } = await db.query<{ id: string; number: number; group_key: string }>('SELECT id, number, group_key FROM incidents WHERE group_key LIKE $1', [`%batch="${run}"%`]);
+    const incident = (name: string) => rows.find((r) => r.group_key.includes(`group="${name}"`))!;
+    const critical = incident('critical');
+    const payments = incident('payments');
+    const warning = incident('warning');
+    expect(await escalated(critical.id)).toEqual([{ minute: 0, level: 1, levels: 4, targets: ['<@U01CCC>'] }]);
+    expect(await escalated(payments.id)).toEqual([{ minute: 0, level: 1, levels: 1, targets: ['<@U01PAY>'] }]);
+    expect(await escalated(warning.id)).toEqual([]);
+    expect(await progress(warning.id)).toEqual({ notified_steps: 0, next_due_at: at(5) });
+
+    const criticalInSlack = await inSlack(critical.id, critical.number);
+    expect(criticalInSlack.replies).toEqual(['📣 Escalated to level 1 of 4: <@U01CCC>']);
+    expect(JSON.stringify(criticalInSlack.parent?.blocks)).toContain('level 1 of 4');
+    expect(criticalInSlack.dms.map((d) => d.channel)).toEqual([await dmChannelOf('U01CCC')]);
+    const paymentsInSlack = await inSlack(payments.id, payments.number, 'C0PAYMENTS');
+    expect(paymentsInSlack.replies).toEqual(['📣 Escalated to level 1 of 1: <@U01PAY>']);
+    expect(paymentsInSlack.dms.map((d) => d.text)).toEqual([expect.stringContaining(`You are paged for incident #${payments.number} in <#C0PAYMENTS>`)]);
+    expect((await inSlack(warning.id, warning.number)).replies).toEqual([]);
     expect(world.errors).toEqual([]);
   });
 

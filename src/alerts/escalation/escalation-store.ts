@@ -63,15 +63,20 @@ const toIncident = (r: IncidentColumns): EscalationIncident => ({
   ...(r.acknowledged_by && r.acknowledged_at ? { acknowledged: { userId: r.acknowledged_by, at: new Date(r.acknowledged_at) } } : {}),
 });
 
+type EscalationRow = IncidentColumns & { escalation_policy: EscalationSnapshot | null };
+
+const toEscalationIncident = (row: EscalationRow) => ({ incident: toIncident(row), ...(row.escalation_policy ? { snapshot: row.escalation_policy } : {}) });
+
 /** The incident, read in the caller's transaction (the intake and desk already hold its row lock). */
 export async function escalationIncident(tx: Queryable, incidentId: string): Promise<{ incident: EscalationIncident; snapshot?: EscalationSnapshot } | undefined> {
-  const { rows } = await tx.query<IncidentColumns & { escalation_policy: EscalationSnapshot | null }>(
-    `SELECT ${INCIDENT_COLUMNS}, i.escalation_policy FROM incidents i WHERE i.id = $1`,
-    [incidentId],
-  );
-  const row = rows[0];
-  if (!row) return undefined;
-  return { incident: toIncident(row), ...(row.escalation_policy ? { snapshot: row.escalation_policy } : {}) };
+  return (await escalationIncidents(tx, [incidentId])).get(incidentId);
+}
+
+/** `escalationIncident` for several incidents in one statement, keyed by id; unknown ids are absent. */
+export async function escalationIncidents(tx: Queryable, incidentIds: readonly string[]): Promise<Map<string, { incident: EscalationIncident; snapshot?: EscalationSnapshot }>> {
+  if (incidentIds.length === 0) return new Map();
+  const { rows } = await tx.query<EscalationRow>(`SELECT ${INCIDENT_COLUMNS}, i.escalation_policy FROM incidents i WHERE i.id = ANY($1::uuid[])`, [incidentIds]);
+  return new Map(rows.map((row) => [row.id, toEscalationIncident(row)]));
 }
 
 /** Freezes the policy onto the incident and creates its progress row (once: a second call changes nothing). */

@@ -4,7 +4,7 @@ import { createTicker } from '../../jobs/ticker.js';
 import type { Db, Queryable } from '../../store/db.js';
 import { appendTimeline } from '../../store/incidents-repository.js';
 import type { IncidentEvent } from '../apply-notification.js';
-import type { IncidentChanged } from '../incident-desk.js';
+import type { IncidentChange, IncidentChanged, IncidentsChanged } from '../incident-desk.js';
 import { routeFor } from '../match-route.js';
 import type { OutboxWriter } from '../outbox-port.js';
 import { incidentMessageKey } from '../project-incident.js';
@@ -14,6 +14,7 @@ import {
   beginEscalation,
   claimDueEscalation,
   escalationIncident,
+  escalationIncidents,
   hasThread,
   progressForUpdate,
   recordStep,
@@ -39,7 +40,7 @@ export interface EscalatorOptions {
   catalog: Pick<Catalog, 'routes' | 'defaultRoute' | 'services' | 'schedules' | 'escalationPolicies' | 'severityPolicies'>;
   outbox: OutboxWriter;
   /** Renders an incident's change into the outbox (the projector); escalation calls it for its own events. */
-  project: IncidentChanged;
+  project: IncidentChanged & { many?: IncidentsChanged };
   now: () => Date;
   logger: Logger;
   metrics?: EscalationMetrics;
@@ -53,6 +54,8 @@ export interface EscalatorOptions {
 export interface Escalator {
   /** The incident-change hook for intake and desk: starts, restarts and stops escalation, then projects the change. */
   onIncidentChanged: IncidentChanged;
+  /** `onIncidentChanged` for a batch of changes in one transaction (the intake's batches). */
+  onIncidentsChanged: IncidentsChanged;
   /** Fires due steps every `intervalMs`, on every instance; the database makes each fire once. */
   start(): void;
   /** Stops the ticker and waits for a tick in progress. */
@@ -68,6 +71,13 @@ interface Evaluation {
   after?: (tx: Queryable) => Promise<void>;
   /** Counters to bump once the transaction committed. */
   count?: () => void;
+}
+
+/** One change once escalation has had its say: the events to project, and the evaluation made for it. */
+interface Decided {
+  incidentId: string;
+  events: readonly IncidentEvent[];
+  evaluation?: Evaluation;
 }
 
 export function createEscalator(options: EscalatorOptions): Escalator {
@@ -191,23 +201,30 @@ export function createEscalator(options: EscalatorOptions): Escalator {
     };
   }
 
-  /** Writes what an evaluation decided, with `before` (the events that led here) projected first. */
-  async function apply(tx: Queryable, incidentId: string, evaluation: Evaluation, before: readonly IncidentEvent[]): Promise<void> {
+  /** Records what an evaluation decided; its event is projected after `before` (the events that led here). */
+  async function record(tx: Queryable, incidentId: string, evaluation: Evaluation, before: readonly IncidentEvent[]): Promise<Decided> {
     if (evaluation.event) await appendTimeline(tx, incidentId, [evaluation.event]);
-    const events = evaluation.event ? [...before, evaluation.event] : before;
-    if (events.length > 0) await project(tx, incidentId, events);
-    await evaluation.after?.(tx);
+    return { incidentId, events: evaluation.event ? [...before, evaluation.event] : before, evaluation };
   }
 
-  async function onIncidentChanged(tx: Queryable, incidentId: string, events: readonly IncidentEvent[]): Promise<void> {
-    const relevant = events.filter((e) => e.kind === 'opened' || e.kind === 'reopened' || e.kind === 'acknowledged' || e.kind === 'resolved');
-    const found = relevant.length > 0 ? await escalationIncident(tx, incidentId) : undefined;
-    if (!found) return project(tx, incidentId, events);
+  /** Projects the decided changes (a batch's in one go), then writes what needed their channel. */
+  async function settle(tx: Queryable, decided: readonly Decided[]): Promise<void> {
+    const changes = decided.filter((d) => d.events.length > 0);
+    if (changes.length > 1 && project.many) await project.many(tx, changes);
+    else for (const change of changes) await project(tx, change.incidentId, change.events);
+    for (const d of decided) await d.evaluation?.after?.(tx);
+  }
+
+  const relevantOf = (events: readonly IncidentEvent[]) => events.filter((e) => e.kind === 'opened' || e.kind === 'reopened' || e.kind === 'acknowledged' || e.kind === 'resolved');
+
+  /** Starts, restarts or stops the incident's escalation for its events; `found` is its escalation read, absent when none is relevant. */
+  async function decide(tx: Queryable, incidentId: string, events: readonly IncidentEvent[], found: { incident: EscalationIncident; snapshot?: EscalationSnapshot } | undefined): Promise<Decided> {
+    if (!found) return { incidentId, events };
     const { incident } = found;
     let snapshot = found.snapshot;
     const at = now();
     let begun = false;
-    for (const event of relevant) {
+    for (const event of relevantOf(events)) {
       switch (event.kind) {
         case 'opened': {
           if (incident.status !== 'firing' || snapshot) break;
@@ -235,10 +252,25 @@ export function createEscalator(options: EscalatorOptions): Escalator {
     // A first level due at once pages in the transaction that opened the incident, and its
     // parent message is first posted showing level 1.
     const progress = begun && snapshot ? await progressForUpdate(tx, incidentId) : undefined;
-    if (!progress?.nextDueAt || !snapshot || progress.nextDueAt.getTime() > at.getTime()) return project(tx, incidentId, events);
+    if (!progress?.nextDueAt || !snapshot || progress.nextDueAt.getTime() > at.getTime()) return { incidentId, events };
     const evaluation = await evaluate(tx, { incidentId, ...progress, nextDueAt: progress.nextDueAt, snapshot, incident }, at);
-    await apply(tx, incidentId, evaluation, events);
-    evaluation.count?.();
+    return record(tx, incidentId, evaluation, events);
+  }
+
+  async function onIncidentChanged(tx: Queryable, incidentId: string, events: readonly IncidentEvent[]): Promise<void> {
+    const found = relevantOf(events).length > 0 ? await escalationIncident(tx, incidentId) : undefined;
+    const decided = await decide(tx, incidentId, events, found);
+    await settle(tx, [decided]);
+    decided.evaluation?.count?.();
+  }
+
+  // Every decision of the batch first (one read of the incidents escalation concerns), then every projection.
+  async function onIncidentsChanged(tx: Queryable, changes: readonly IncidentChange[]): Promise<void> {
+    const found = await escalationIncidents(tx, changes.filter((c) => relevantOf(c.events).length > 0).map((c) => c.incidentId));
+    const decided: Decided[] = [];
+    for (const { incidentId, events } of changes) decided.push(await decide(tx, incidentId, events, found.get(incidentId)));
+    await settle(tx, decided);
+    for (const d of decided) d.evaluation?.count?.();
   }
 
   async function tick(): Promise<void> {
@@ -253,7 +285,7 @@ export function createEscalator(options: EscalatorOptions): Escalator {
           if (!due) return undefined;
           attempted.push(due.incidentId);
           const result = await evaluate(tx, due, at);
-          await apply(tx, due.incidentId, result, []);
+          await settle(tx, [await record(tx, due.incidentId, result, [])]);
           return result;
         });
       } catch (error) {
@@ -269,5 +301,5 @@ export function createEscalator(options: EscalatorOptions): Escalator {
   }
 
   const ticker = createTicker({ name: 'escalation', intervalMs: options.intervalMs ?? DEFAULT_ESCALATION_INTERVAL_MS, tick, logger });
-  return { onIncidentChanged, start: () => ticker.start(), stop: () => ticker.stop(), tickNow: () => ticker.tickNow() };
+  return { onIncidentChanged, onIncidentsChanged, start: () => ticker.start(), stop: () => ticker.stop(), tickNow: () => ticker.tickNow() };
 }
