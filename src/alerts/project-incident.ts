@@ -11,6 +11,7 @@ import type { OutboxWriter } from './outbox-port.js';
 import { renderIncident } from './render-incident.js';
 import { renderTimelineEvent, type TimelineEvent } from './render-timeline.js';
 import type { StormRouter } from './storm.js';
+import type { DigestPlacement } from './storm-store.js';
 
 /** The Slack name of an incident's parent message and thread in the outbox. */
 export const incidentMessageKey = (incidentId: string) => `incident:${incidentId}`;
@@ -122,7 +123,7 @@ export function createIncidentProjector(options: ProjectorOptions): IncidentProj
     return { route, channel, isNew: channel !== null };
   }
 
-  async function project(tx: Queryable, incidentId: string, events: readonly IncidentEvent[], found: { view: IncidentView; channel: string | null } | undefined): Promise<void> {
+  async function project(tx: Queryable, incidentId: string, events: readonly IncidentEvent[], found: { view: IncidentView; channel: string | null } | undefined, placed?: DigestPlacement | null): Promise<void> {
     if (!found) return;
     const stored = found.view;
     const { route, channel, isNew } = await routeOf(tx, stored, found.channel);
@@ -131,7 +132,7 @@ export function createIncidentProjector(options: ProjectorOptions): IncidentProj
       return;
     }
     const at = now();
-    const placement = options.storms ? await options.storms.place(tx, { incidentId, channel, isNew, events, now: at }) : undefined;
+    const placement = options.storms ? await options.storms.place(tx, { incidentId, channel, isNew, events, now: at, ...(placed !== undefined ? { placed } : {}) }) : undefined;
     if (placement?.kind === 'digest') return;
     const view: IncidentView = { ...stored, buttons: route ? runbookButtons(route, stored, registry, catalog.services) : [] };
     const parent = renderIncident(view, at);
@@ -152,10 +153,16 @@ export function createIncidentProjector(options: ProjectorOptions): IncidentProj
   }
 
   const one: IncidentChanged = async (tx, incidentId, events) => project(tx, incidentId, events, await incidentViewWithChannel(tx, incidentId));
-  // A batch reads its incidents' views in one statement; each is read after every earlier write of the batch.
+  // A batch reads its incidents' views, and where the routed ones are listed in a storm, in one
+  // statement each; projecting one incident changes nothing another one's projection reads.
   const many: IncidentsChanged = async (tx, changes) => {
     const found = await incidentViewsWithChannel(tx, changes.map((c) => c.incidentId));
-    for (const { incidentId, events } of changes) await project(tx, incidentId, events, found.get(incidentId));
+    const routed = changes.filter((c) => found.get(c.incidentId)?.channel).map((c) => c.incidentId);
+    const placements = options.storms && routed.length > 0 ? await options.storms.placementsOf(tx, routed) : undefined;
+    for (const { incidentId, events } of changes) {
+      const placed = placements && found.get(incidentId)?.channel ? (placements.get(incidentId) ?? null) : undefined;
+      await project(tx, incidentId, events, found.get(incidentId), placed);
+    }
   };
   return Object.assign(one, { many });
 }

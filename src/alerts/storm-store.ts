@@ -95,13 +95,18 @@ export async function touchDigest(tx: Queryable, messageKey: string, at: Date): 
 
 /** The digest listing the incident, locked for the transaction; undefined for incidents with a thread of their own from the start. */
 export async function placementOf(tx: Queryable, incidentId: string): Promise<DigestPlacement | undefined> {
-  const { rows } = await tx.query<DigestRow & { thread: DigestThread }>(
-    `SELECT d.*, s.thread FROM storm_incidents s JOIN storm_digests d ON d.message_key = s.message_key
-      WHERE s.incident_id = $1 FOR UPDATE OF s`,
-    [incidentId],
+  return (await placementsOf(tx, [incidentId])).get(incidentId);
+}
+
+/** `placementOf` for several incidents in one statement, keyed by incident id; those not digested are absent. */
+export async function placementsOf(tx: Queryable, incidentIds: readonly string[]): Promise<Map<string, DigestPlacement>> {
+  if (incidentIds.length === 0) return new Map();
+  const { rows } = await tx.query<DigestRow & { incident_id: string; thread: DigestThread }>(
+    `SELECT d.*, s.incident_id, s.thread FROM storm_incidents s JOIN storm_digests d ON d.message_key = s.message_key
+      WHERE s.incident_id = ANY($1::uuid[]) ORDER BY s.incident_id FOR UPDATE OF s`,
+    [incidentIds],
   );
-  const row = rows[0];
-  return row ? { digest: toDigest(row), thread: row.thread } : undefined;
+  return new Map(rows.map((row) => [row.incident_id, { digest: toDigest(row), thread: row.thread }]));
 }
 
 /** Moves the incident's thread from one of `from` to `to`; false when it was elsewhere (or not digested). */

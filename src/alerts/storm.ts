@@ -20,8 +20,10 @@ import {
   lockChannel,
   lockChannels,
   placementOf,
+  placementsOf,
   setThread,
   touchDigest,
+  type DigestPlacement,
   type StormDigest,
 } from './storm-store.js';
 
@@ -34,8 +36,13 @@ import {
 export type StormPlacement = { kind: 'thread' } | { kind: 'digest' } | { kind: 'open'; priority: OutboxPriority };
 
 export interface StormRouter {
-  /** Decides, inside the change's transaction, where the incident shows; enqueues the digest's own writes. */
-  place(tx: Queryable, change: { incidentId: string; channel: string; isNew: boolean; events: readonly IncidentEvent[]; now: Date }): Promise<StormPlacement>;
+  /**
+   * Decides, inside the change's transaction, where the incident shows; enqueues the digest's own
+   * writes. `placed` is its placement if already read (`placementsOf`; null: not in a digest).
+   */
+  place(tx: Queryable, change: { incidentId: string; channel: string; isNew: boolean; events: readonly IncidentEvent[]; now: Date; placed?: DigestPlacement | null }): Promise<StormPlacement>;
+  /** Where these incidents are listed, read (and locked) in one statement for a batch's `place` calls. */
+  placementsOf(tx: Queryable, incidentIds: readonly string[]): Promise<Map<string, DigestPlacement>>;
 }
 
 /** The Slack name of a storm's digest message. */
@@ -114,7 +121,8 @@ export function createStormRouter(options: { config: StormConfig; outbox: Outbox
   }
 
   return {
-    async place(tx, { incidentId, channel, isNew, events, now }) {
+    placementsOf,
+    async place(tx, { incidentId, channel, isNew, events, now, placed: known }) {
       if (isNew) {
         const joined = await joinOrStart(tx, incidentId, channel, now);
         if (!joined) return THREAD;
@@ -123,7 +131,7 @@ export function createStormRouter(options: { config: StormConfig; outbox: Outbox
         await setThread(tx, incidentId, ['digest'], 'open');
         return { kind: 'open', priority: 'page' };
       }
-      const placed = await placementOf(tx, incidentId);
+      const placed = known === undefined ? await placementOf(tx, incidentId) : (known ?? undefined);
       if (!placed) return THREAD;
       await renderInto(tx, placed.digest, false, now);
       if (placed.thread === 'open') return THREAD;

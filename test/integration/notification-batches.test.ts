@@ -3,7 +3,7 @@ import { createIntake } from '../../src/alerts/intake.js';
 import { createNotificationProcessor } from '../../src/alerts/notification-processor.js';
 import { createOutbox } from '../../src/alerts/outbox.js';
 import { createIncidentProjector } from '../../src/alerts/project-incident.js';
-import { createBatchChannelLock, createStormRouter } from '../../src/alerts/storm.js';
+import { createBatchChannelLock, createStormRouter, createThreadOpener } from '../../src/alerts/storm.js';
 import { allActions } from '../../src/commands/actions/index.js';
 import { createRegistry } from '../../src/commands/registry.js';
 import { parseCatalog } from '../../src/config/load-catalog.js';
@@ -47,7 +47,7 @@ describe('concurrent notification batches', () => {
     const outbox = createOutbox();
     const now = () => new Date('2026-03-01T10:00:00Z');
     const projector = createIncidentProjector({ catalog, registry: createRegistry(allActions), outbox, now, storms: createStormRouter({ config: catalog.storm, outbox }) });
-    const intake = createIntake({ db, now, onIncidentChanged: projector, lockForBatch: createBatchChannelLock(catalog) });
+    const intake = createIntake({ db, now, onIncidentChanged: projector, onIncidentsChanged: projector.many, lockForBatch: createBatchChannelLock(catalog) });
     // Every batch holds groups of all three channels, in an order that differs from batch to batch.
     const groups = 120;
     for (let i = 0; i < groups; i++) {
@@ -69,5 +69,32 @@ describe('concurrent notification batches', () => {
       `SELECT d.channel, (SELECT count(*)::int FROM outbox o WHERE o.message_key = d.message_key AND o.kind = 'post') AS posts FROM storm_digests d ORDER BY d.channel`,
     );
     expect(digests).toEqual(TEAMS.map((t) => ({ channel: `C0${t.toUpperCase()}`, posts: 1 })).sort((a, b) => a.channel.localeCompare(b.channel)));
+
+    // Alerts join every group, in batches again: an incident only listed in a digest writes nothing
+    // of its own (its digest is re-rendered), while one with a thread, from before the storm or
+    // opened from the digest, gets its parent edited and a reply.
+    const { rows: digested } = await db.query<{ incident_id: string }>('SELECT s.incident_id FROM storm_incidents s JOIN incidents i ON i.id = s.incident_id ORDER BY i.number');
+    expect(digested.length).toBeGreaterThan(100);
+    const opened = digested[0]!.incident_id;
+    expect(await createThreadOpener({ db, project: projector }).open(opened)).toEqual({ status: 'opened' });
+    const { rows: threaded } = await db.query<{ id: string }>('SELECT id FROM incidents WHERE id NOT IN (SELECT incident_id FROM storm_incidents)');
+    const lastBefore = (await db.query<{ id: string }>('SELECT coalesce(max(id), 0)::text AS id FROM outbox')).rows[0]!.id;
+    for (let i = 0; i < groups; i++) {
+      const team = TEAMS[(i * 7 + Math.floor(i / 3)) % TEAMS.length]!;
+      const alerts = [firing(`f${i}`, '2026-03-01T09:59:00Z', { team }), firing(`g${i}`, '2026-03-01T09:59:30Z', { team })];
+      await intake.accept(parsed(notification(alerts, { groupKey: `{}:{n="${i}"}` })));
+    }
+    processor.start();
+    await eventually('every update applied', async () => (await pending()) === 0, 30_000, 50);
+    await processor.stop();
+
+    expect(logLines.filter((l) => l.includes('could not be applied together'))).toEqual([]);
+    const { rows: written } = await db.query<{ key: string; kind: string }>(
+      `SELECT coalesce(message_key, thread_key) AS key, kind FROM outbox WHERE id > $1 AND coalesce(message_key, thread_key) LIKE 'incident:%' ORDER BY 1, 2`,
+      [lastBefore],
+    );
+    const withThread = [...threaded.map((r) => r.id), opened].map((id) => `incident:${id}`).sort();
+    expect(withThread.length).toBeGreaterThan(1);
+    expect(written).toEqual(withThread.flatMap((key) => [{ key, kind: 'reply' }, { key, kind: 'update' }]));
   });
 });
