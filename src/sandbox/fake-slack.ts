@@ -58,6 +58,8 @@ export interface StoredMessage {
   thread_ts?: string;
   reply_count?: number;
   edited?: { user: string; ts: string };
+  /** Message metadata as posted; `conversations.history` returns it only with `include_all_metadata`. */
+  metadata?: { event_type: string; event_payload: Record<string, unknown> };
   reactions?: Array<{ name: string; users: string[]; count: number }>;
 }
 
@@ -207,6 +209,11 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
         ...(Array.isArray(a.blocks) ? { blocks: a.blocks } : {}),
         ...(Array.isArray(a.attachments) ? { attachments: a.attachments } : {}),
       };
+      if (isObject(a.metadata)) {
+        const { event_type: type, event_payload: payload } = a.metadata;
+        if (typeof type !== 'string' || !isObject(payload)) return err('invalid_metadata_format');
+        msg.metadata = { event_type: type, event_payload: payload };
+      }
       const threadTs = str(a.thread_ts);
       if (threadTs) {
         msg.thread_ts = threadTs;
@@ -252,6 +259,23 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
       const base = `${FAKE_WORKSPACE.url}archives/${msg.channel}/p${msg.ts.replace('.', '')}`;
       const thread = msg.thread_ts && msg.thread_ts !== msg.ts ? `?thread_ts=${msg.thread_ts}&cid=${msg.channel}` : '';
       return ok({ channel: msg.channel, permalink: base + thread });
+    },
+    // A channel's top-level messages, newest first, after `oldest` (exclusive), `limit` a page
+    // (default 100, at most 999), paged with `cursor`; metadata only with include_all_metadata.
+    'conversations.history': (a) => {
+      const channel = str(a.channel);
+      const messages = channel ? store.get(channel) : undefined;
+      if (!messages) return err('channel_not_found');
+      const oldest = Number(str(a.oldest) ?? '0');
+      const limit = Math.min(999, Math.max(1, Number(a.limit ?? 100) || 100));
+      const withMetadata = a.include_all_metadata === true || a.include_all_metadata === 'true';
+      const before = str(a.cursor);
+      const all = [...messages.values()]
+        .filter((m) => (!m.thread_ts || m.thread_ts === m.ts) && Number(m.ts) > oldest && (!before || Number(m.ts) < Number(before)))
+        .sort((x, y) => Number(y.ts) - Number(x.ts));
+      const page = all.slice(0, limit).map((m) => asPayload(withMetadata ? m : { ...m, metadata: undefined }));
+      const more = all.length > limit;
+      return ok({ messages: page, has_more: more, ...(more ? { response_metadata: { next_cursor: String(page.at(-1)!.ts) } } : {}) });
     },
     'conversations.open': (a) => {
       const ids = (str(a.users) ?? '').split(',').map((u) => u.trim()).filter(Boolean);

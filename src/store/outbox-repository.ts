@@ -32,7 +32,18 @@ export interface SlackMessageRef {
 /** Work one sender took from the outbox: it holds a lease on the rows until it reports back. */
 export type OutboxJob =
   /** chat.postMessage for a post, a reply (with the parent's ts) or a DM whose channel is known. */
-  | { type: 'post'; id: number; kind: 'post' | 'reply' | 'dm'; channel: string; threadTs?: string; messageKey?: string; payload: OutboxPayload; attempts: number }
+  | {
+      type: 'post';
+      id: number;
+      kind: 'post' | 'reply' | 'dm';
+      channel: string;
+      threadTs?: string;
+      messageKey?: string;
+      payload: OutboxPayload;
+      attempts: number;
+      /** A keyed post an earlier claim took to Slack without learning the outcome (see migration 010). */
+      inDoubtSince?: Date;
+    }
   /** chat.update of the latest render; `revision` tells whether a newer one arrived meanwhile. */
   | { type: 'update'; id: number; messageKey: string; channel: string; ts: string; payload: OutboxPayload | RenderAtSend; attempts: number; revision: number }
   /** conversations.open for DMs whose channel is not known yet. */
@@ -102,6 +113,7 @@ interface HeadRow {
   waiting: boolean;
   thread_ts: string | null;
   done_ts: string | null;
+  sending_since: Date | string | null;
 }
 
 type PostJob = Extract<OutboxJob, { type: 'post' }>;
@@ -145,7 +157,7 @@ export function createOutboxRepository(db: Db) {
     if (busy.rows.length > 0) return { skipped };
     for (;;) {
       const { rows } = await tx.query<HeadRow>(
-        `SELECT o.id, o.kind, o.payload, o.message_key, o.attempts, o.not_before > $2 AS waiting,
+        `SELECT o.id, o.kind, o.payload, o.message_key, o.attempts, o.sending_since, o.not_before > $2 AS waiting,
                 parent.ts AS thread_ts, done.ts AS done_ts
            FROM outbox o
            LEFT JOIN slack_messages parent ON o.kind = 'reply' AND parent.message_key = o.thread_key
@@ -165,7 +177,9 @@ export function createOutboxRepository(db: Db) {
         skipped += 1;
         continue;
       }
-      await tx.query('UPDATE outbox SET not_before = $2 WHERE id = $1', [head.id, lease]);
+      // Only keyed top-level posts can be found again in the channel's history.
+      const keyed = head.kind === 'post' && head.message_key !== null;
+      await tx.query('UPDATE outbox SET not_before = $2, sending_since = CASE WHEN $3::boolean THEN coalesce(sending_since, $4) END WHERE id = $1', [head.id, lease, keyed, now]);
       await tx.query(
         `INSERT INTO slack_channels (channel, next_post_at) VALUES ($1, $2)
          ON CONFLICT (channel) DO UPDATE SET next_post_at = EXCLUDED.next_post_at`,
@@ -182,6 +196,7 @@ export function createOutboxRepository(db: Db) {
           ...(head.message_key ? { messageKey: head.message_key } : {}),
           payload: head.payload,
           attempts: head.attempts,
+          ...(keyed && head.sending_since ? { inDoubtSince: new Date(head.sending_since) } : {}),
         },
       };
     }
@@ -305,15 +320,15 @@ export function createOutboxRepository(db: Db) {
     /**
      * Tries again at `notBefore`. The channel (or message) waits as long, so later rows in the same
      * channel keep their order behind this one and a Retry-After is honoured for the whole channel.
+     * `notPosted`: Slack's answer says the post was not made, so it is no longer in doubt.
      */
-    async retry(job: OutboxJob, options: { notBefore: Date; countAttempt: boolean; error: string }): Promise<void> {
+    async retry(job: OutboxJob, options: { notBefore: Date; countAttempt: boolean; error: string; notPosted: boolean }): Promise<void> {
       await db.transaction(async (tx) => {
-        await tx.query('UPDATE outbox SET not_before = $2, attempts = attempts + $3, last_error = $4 WHERE id = ANY($1::bigint[])', [
-          idsOf(job),
-          options.notBefore,
-          options.countAttempt ? 1 : 0,
-          options.error,
-        ]);
+        await tx.query(
+          `UPDATE outbox SET not_before = $2, attempts = attempts + $3, last_error = $4, sending_since = CASE WHEN $5::boolean THEN NULL ELSE sending_since END
+            WHERE id = ANY($1::bigint[]) AND state = 'pending'`,
+          [idsOf(job), options.notBefore, options.countAttempt ? 1 : 0, options.error, options.notPosted],
+        );
         if (job.type === 'post') await tx.query('UPDATE slack_channels SET next_post_at = $2 WHERE channel = $1', [job.channel, options.notBefore]);
         if (job.type === 'update') await tx.query('UPDATE slack_messages SET next_update_at = $2 WHERE message_key = $1', [job.messageKey, options.notBefore]);
       });

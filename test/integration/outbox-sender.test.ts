@@ -143,6 +143,81 @@ describe.each(['postgresql', 'pglite'] as const)('outbox on %s', (store) => {
     expect((await rows()).find((r) => r.kind === 'update' && r.state === 'pending')?.last_error).toContain('no renderer "unknown"');
   });
 
+  describe('a post whose answer was lost', () => {
+    /** Posts for real, then fails as if the answer never came back (a timeout, a dropped connection). */
+    const answerLost = (times = 1): ChatPoster => {
+      let lost = 0;
+      return {
+        ...poster,
+        async postMessage(message) {
+          const posted = await poster.postMessage(message);
+          if (lost++ < times) throw new Error('socket hang up');
+          return posted;
+        },
+      };
+    };
+    const sent = async (key: string) => (await rows()).find((r) => r.message_key === key)?.state === 'sent';
+
+    it('is found in the channel by the key in its metadata and not posted again', async () => {
+      await enqueue(post('C0OPS', 'inc-lost', 'opened'), update('inc-lost', 'render 1'));
+      const s = sender({ poster: answerLost(), perChannelIntervalMs: 0, updateIntervalMs: 0, backoffBaseMs: 1, backoffCapMs: 10 });
+      await eventually(async () => (await s.drainOnce(), (await pendingCount()) === 0), 5_000, 'the outbox to drain');
+
+      const posts = slack.callsTo('chat.postMessage');
+      expect(posts).toHaveLength(1);
+      expect(posts[0]!.args.metadata).toEqual({ event_type: 'switchboard_message', event_payload: { message_key: 'inc-lost' } });
+      expect(slack.callsTo('conversations.history')).toHaveLength(1);
+      const ref = await messageTs(db, 'inc-lost');
+      expect(slack.messages('C0OPS').map((m) => m.ts)).toEqual([ref!.ts]);
+      expect(slack.message('C0OPS', ref!.ts)?.text).toBe('render 1');
+      expect(logLines.some((l) => String(l.msg).includes('already in Slack'))).toBe(true);
+    });
+
+    it('is found by the next sender when the one that posted it died before recording it', async () => {
+      await enqueue(post('C0OPS', 'inc-dead', 'opened'));
+      // The first sender posts and never hears back, like a process killed at that moment.
+      let release: (() => void) | undefined;
+      const dying: ChatPoster = {
+        ...poster,
+        async postMessage(message) {
+          await poster.postMessage(message);
+          await new Promise<void>((resolve) => (release = resolve));
+          throw new Error('the process died');
+        },
+      };
+      const first = sender({ poster: dying, leaseMs: 200, perChannelIntervalMs: 0 });
+      void first.drainOnce();
+      await slack.waitFor((c) => c.method === 'chat.postMessage');
+      await sleep(250);
+      await drainUntilIdle(sender({ leaseMs: 200, perChannelIntervalMs: 0 }));
+      release?.();
+
+      expect(await sent('inc-dead')).toBe(true);
+      expect(slack.callsTo('chat.postMessage')).toHaveLength(1);
+      expect((await messageTs(db, 'inc-dead'))?.ts).toBe(slack.messages('C0OPS')[0]!.ts);
+    });
+
+    it('is posted again, once said in the log, when the app may not read the channel history', async () => {
+      await enqueue(post('C0OPS', 'inc-noscope', 'opened'));
+      slack.failNext('conversations.history', { error: 'missing_scope' });
+      const s = sender({ poster: answerLost(), perChannelIntervalMs: 0, backoffBaseMs: 1, backoffCapMs: 10 });
+      await eventually(async () => (await s.drainOnce(), await sent('inc-noscope')), 5_000, 'the post to be recorded');
+      expect(slack.callsTo('chat.postMessage')).toHaveLength(2);
+      const warnings = logLines.filter((l) => String(l.msg).includes('channels:history'));
+      expect(warnings).toHaveLength(1);
+      expect(warnings[0]!.hint).toContain('reinstall');
+    });
+
+    it('is not looked for when Slack answered the post with an error', async () => {
+      await enqueue(post('C0OPS', 'inc-500', 'opened'));
+      slack.failNext('chat.postMessage', { status: 500 });
+      const s = sender({ perChannelIntervalMs: 0, backoffBaseMs: 1, backoffCapMs: 10 });
+      await eventually(async () => (await s.drainOnce(), await sent('inc-500')), 5_000, 'the post to be recorded');
+      expect(slack.callsTo('conversations.history')).toHaveLength(0);
+      expect(slack.messages('C0OPS')).toHaveLength(1);
+    });
+  });
+
   it('keeps a render that arrives while the previous one is being sent, and sends it next', async () => {
     await enqueue(post('C0OPS', 'inc-2', 'opened'), update('inc-2', 'render 1'));
     let injected = false;

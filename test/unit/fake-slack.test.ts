@@ -181,6 +181,25 @@ describe('fake Slack Web API', () => {
     expect(fake.messages('C1')).toHaveLength(6);
   });
 
+  it('lists top-level messages newest first in conversations.history, paged, with metadata only when asked', async () => {
+    const metadata = { event_type: 'switchboard_message', event_payload: { message_key: 'incident:1' } };
+    const first = await client.chat.postMessage({ channel: 'C2', text: 'first', metadata });
+    await client.chat.postMessage({ channel: 'C2', text: 'reply', thread_ts: first.ts! });
+    await client.chat.postMessage({ channel: 'C2', text: 'second' });
+    await client.chat.postMessage({ channel: 'C2', text: 'third' });
+
+    const page1 = await client.conversations.history({ channel: 'C2', limit: 2, include_all_metadata: true });
+    expect(page1.messages?.map((m) => m.text)).toEqual(['third', 'second']);
+    expect(page1.has_more).toBe(true);
+    const page2 = await client.conversations.history({ channel: 'C2', limit: 2, include_all_metadata: true, cursor: page1.response_metadata!.next_cursor! });
+    expect(page2.messages?.map((m) => [m.text, m.metadata])).toEqual([['first', metadata]]);
+    expect(page2.has_more).toBe(false);
+
+    expect((await client.conversations.history({ channel: 'C2' })).messages?.find((m) => m.text === 'first')?.metadata).toBeUndefined();
+    expect((await client.conversations.history({ channel: 'C2', oldest: first.ts! })).messages?.map((m) => m.text)).toEqual(['third', 'second']);
+    await expect(client.conversations.history({ channel: 'C0NONE' })).rejects.toMatchObject({ data: { error: 'channel_not_found' } });
+  });
+
   it('answers method-level errors with HTTP 200 and ok:false', async () => {
     await expect(client.chat.update({ channel: 'C1', ts: '1.000100', text: 'x' })).rejects.toMatchObject({
       code: ErrorCode.PlatformError,

@@ -30,8 +30,8 @@ describe('toChatPostFailure', () => {
     ['internal_error', new WebAPIPlatformError({ ok: false, error: 'internal_error' }), { kind: 'transient', detail: 'internal_error' }],
     ['HTTP 503', new WebAPIHTTPError(503, 'Service Unavailable', {}, ''), { kind: 'transient', detail: 'HTTP 503' }],
     ['HTTP 404', new WebAPIHTTPError(404, 'Not Found', {}, ''), { kind: 'permanent', code: 'http_404' }],
-    ['a reset connection', new WebAPIRequestError(new Error('socket hang up')), { kind: 'transient', detail: 'socket hang up' }],
-    ['anything else', new Error('boom'), { kind: 'transient', detail: 'boom' }],
+    ['a reset connection', new WebAPIRequestError(new Error('socket hang up')), { kind: 'transient', detail: 'socket hang up', unanswered: true }],
+    ['anything else', new Error('boom'), { kind: 'transient', detail: 'boom', unanswered: true }],
   ];
   it.each(cases)('%s', (_name, error, expected) => {
     expect(toChatPostFailure(error)).toEqual(expected);

@@ -15,11 +15,21 @@ export interface ChatMessage {
   blocks?: KnownBlock[];
   /** Posts into the thread of this parent message. */
   thread_ts?: string;
+  /** The outbox's name for the message, carried in its metadata so that `findPosted` can find it. */
+  messageKey?: string;
 }
 
-/** The three Slack calls the outbox makes; failures are thrown as `ChatPostError`. */
+/** The message metadata event type Switchboard's keyed posts carry. */
+export const MESSAGE_KEY_EVENT = 'switchboard_message';
+
+/** The Slack calls the outbox makes; failures are thrown as `ChatPostError`. */
 export interface ChatPoster {
   postMessage(message: ChatMessage): Promise<{ channel: string; ts: string }>;
+  /**
+   * The ts of the top-level message posted with `messageKey` in `channel` since about `since`
+   * (conversations.history, metadata included); undefined when Slack has none.
+   */
+  findPosted(query: { channel: string; messageKey: string; since: Date }): Promise<string | undefined>;
   update(message: { channel: string; ts: string; text: string; blocks?: KnownBlock[] }): Promise<void>;
   /** The DM channel id with `userId` (conversations.open). */
   openDm(userId: string): Promise<string>;
@@ -31,7 +41,8 @@ export interface ChatPoster {
  */
 export type ChatPostFailure =
   | { kind: 'rate_limited'; retryAfterMs: number }
-  | { kind: 'transient'; detail: string }
+  /** `unanswered`: no HTTP answer came (a timeout, a dropped connection), so Slack may have done it. */
+  | { kind: 'transient'; detail: string; unanswered?: true }
   | { kind: 'permanent'; code: string; detail?: string };
 
 export class ChatPostError extends Error {
@@ -65,8 +76,8 @@ export function toChatPostFailure(error: unknown): ChatPostFailure {
     if (error.statusCode >= 500 || error.statusCode === 408) return { kind: 'transient', detail: `HTTP ${error.statusCode}` };
     return { kind: 'permanent', code: `http_${error.statusCode}` };
   }
-  if (error instanceof WebAPIRequestError) return { kind: 'transient', detail: error.original.message || error.message };
-  return { kind: 'transient', detail: error instanceof Error ? error.message : String(error) };
+  if (error instanceof WebAPIRequestError) return { kind: 'transient', detail: error.original.message || error.message, unanswered: true };
+  return { kind: 'transient', detail: error instanceof Error ? error.message : String(error), unanswered: true };
 }
 
 const translated = async <T>(call: () => Promise<T>): Promise<T> => {
@@ -93,6 +104,10 @@ export function createSlackWebClient(options: { token: string; slackApiUrl?: str
   });
 }
 
+const HISTORY_MARGIN_MS = 5 * 60_000;
+// 1,000 messages: at one post per second, far more than a channel gets while a post is in doubt.
+const HISTORY_PAGES = 5;
+
 /** `ChatPoster` on `@slack/web-api`; build the client with `createSlackWebClient`. */
 export function createSlackChatPoster(client: WebClient): ChatPoster {
   return {
@@ -103,9 +118,24 @@ export function createSlackChatPoster(client: WebClient): ChatPoster {
           text: message.text,
           ...(message.blocks ? { blocks: message.blocks } : {}),
           ...(message.thread_ts ? { thread_ts: message.thread_ts } : {}),
+          ...(message.messageKey ? { metadata: { event_type: MESSAGE_KEY_EVENT, event_payload: { message_key: message.messageKey } } } : {}),
         });
         if (!result.ts) throw new ChatPostError({ kind: 'permanent', code: 'missing_ts', detail: 'chat.postMessage answered ok without a ts' });
         return { channel: result.channel ?? message.channel, ts: result.ts };
+      }),
+    findPosted: ({ channel, messageKey, since }) =>
+      translated(async () => {
+        // Slack's clock and ours may differ a little; the key, not the time, identifies the message.
+        const oldest = ((since.getTime() - HISTORY_MARGIN_MS) / 1000).toFixed(6);
+        let cursor: string | undefined;
+        for (let page = 0; page < HISTORY_PAGES; page++) {
+          const result = await client.conversations.history({ channel, oldest, limit: 200, include_all_metadata: true, ...(cursor ? { cursor } : {}) });
+          const found = result.messages?.find((m) => m.metadata?.event_type === MESSAGE_KEY_EVENT && (m.metadata.event_payload as Record<string, unknown> | undefined)?.message_key === messageKey);
+          if (found?.ts) return found.ts;
+          cursor = result.response_metadata?.next_cursor || undefined;
+          if (!result.has_more || !cursor) return undefined;
+        }
+        return undefined;
       }),
     update: (message) =>
       translated(async () => {

@@ -50,6 +50,7 @@ export interface OutboxSender {
   drainOnce(): Promise<number>;
 }
 
+type PostJob = Extract<OutboxJob, { type: 'post' }>;
 type Outcome = { type: 'posted'; channel: string; ts: string } | { type: 'updated' } | { type: 'opened'; channel: string };
 
 // Node timers may fire a millisecond before the clock reaches their time.
@@ -125,15 +126,47 @@ export function createOutboxSender(options: OutboxSenderOptions): OutboxSender {
     return render(messageKey);
   }
 
-  async function call(job: OutboxJob): Promise<Outcome> {
+  const lookupRefusals = new Set<string>();
+
+  /**
+   * The ts of an in-doubt post if Slack has it. Slack refusing the lookup itself (a missing
+   * history scope) must not hold the post back forever: it is logged once and the post is made.
+   */
+  async function findInDoubt(job: PostJob, messageKey: string, since: Date): Promise<string | undefined> {
+    try {
+      const ts = await poster.findPosted({ channel: job.channel, messageKey, since });
+      if (ts) logger.warn({ outboxJob: describe(job), ts }, 'outbox: a post whose outcome was lost is already in Slack; recorded it instead of posting it again');
+      return ts;
+    } catch (error) {
+      const failure = toChatPostFailure(error);
+      if (failure.kind !== 'permanent') throw error;
+      if (!lookupRefusals.has(failure.code)) {
+        lookupRefusals.add(failure.code);
+        logger.warn(
+          { outboxJob: describe(job), code: failure.code, hint: slackErrorHint(failure.code, job.channel) },
+          `outbox: could not look in ${job.channel}'s history for a post whose outcome was lost (${failure.code}); posting it, which may post it twice. Give the app the channels:history and groups:history scopes and reinstall it`,
+        );
+      }
+      return undefined;
+    }
+  }
+
+  /** `posting` is set once the call that may change Slack is made (not a lookup before it). */
+  async function call(job: OutboxJob, attempt: { posting: boolean }): Promise<Outcome> {
     switch (job.type) {
       case 'post': {
+        if (job.inDoubtSince && job.messageKey) {
+          const ts = await findInDoubt(job, job.messageKey, job.inDoubtSince);
+          if (ts) return { type: 'posted', channel: job.channel, ts };
+        }
         const blocks = blocksOf(job.payload);
+        attempt.posting = true;
         const posted = await poster.postMessage({
           channel: job.channel,
           text: job.payload.text,
           ...(blocks ? { blocks } : {}),
           ...(job.threadTs ? { thread_ts: job.threadTs } : {}),
+          ...(job.messageKey ? { messageKey: job.messageKey } : {}),
         });
         return { type: 'posted', ...posted };
       }
@@ -198,14 +231,16 @@ export function createOutboxSender(options: OutboxSenderOptions): OutboxSender {
     );
   }
 
-  async function settleFailure(job: OutboxJob, error: unknown): Promise<void> {
+  async function settleFailure(job: OutboxJob, error: unknown, posting: boolean): Promise<void> {
     const failure = toChatPostFailure(error);
     const t = now();
+    // Slack answered the post with an error: it was not made. Without an answer it may have been.
+    const notPosted = posting && !(failure.kind === 'transient' && failure.unanswered);
     switch (failure.kind) {
       case 'rate_limited': {
         // Slack's limit is per channel (and method); other channels keep flowing.
         const notBefore = t + failure.retryAfterMs;
-        await repo.retry(job, { notBefore: new Date(notBefore), countAttempt: false, error: `rate limited for ${failure.retryAfterMs} ms` });
+        await repo.retry(job, { notBefore: new Date(notBefore), countAttempt: false, error: `rate limited for ${failure.retryAfterMs} ms`, notPosted });
         const target = job.type === 'open' ? `user:${job.userId}` : job.channel;
         metrics.onRateLimited?.(target);
         logger.warn({ outboxJob: describe(job), retryAfterMs: failure.retryAfterMs }, `outbox: Slack rate limited ${target}; waiting as told`);
@@ -216,7 +251,7 @@ export function createOutboxSender(options: OutboxSenderOptions): OutboxSender {
         const attempts = job.attempts + 1;
         if (attempts >= maxAttempts) return giveUp(job, 'transient', `gave up after ${attempts} attempts: ${failure.detail}`);
         const delay = backoff(attempts);
-        await repo.retry(job, { notBefore: new Date(t + delay), countAttempt: true, error: failure.detail });
+        await repo.retry(job, { notBefore: new Date(t + delay), countAttempt: true, error: failure.detail, notPosted });
         logger.warn({ outboxJob: describe(job), attempts, retryInMs: delay, detail: failure.detail }, 'outbox: Slack call failed; will retry');
         wakeAt(t + delay);
         return;
@@ -228,11 +263,12 @@ export function createOutboxSender(options: OutboxSenderOptions): OutboxSender {
 
   async function execute(job: OutboxJob): Promise<void> {
     let outcome: Outcome;
+    const attempt = { posting: false };
     try {
-      outcome = await call(job);
+      outcome = await call(job, attempt);
     } catch (error) {
       // If this write fails too the lease runs out and the row is simply tried again.
-      await settleFailure(job, error).catch((err: unknown) => logger.error({ err, outboxJob: describe(job) }, 'outbox: could not record a failed Slack call'));
+      await settleFailure(job, error, attempt.posting).catch((err: unknown) => logger.error({ err, outboxJob: describe(job) }, 'outbox: could not record a failed Slack call'));
       return;
     }
     await recordWithRetries(job, outcome);
