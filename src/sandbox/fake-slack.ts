@@ -103,6 +103,12 @@ export interface FakeSlackOptions {
   token?: string;
   /** Answer a second chat.postMessage to one channel within 1 s with 429, Retry-After 1. Default false. */
   enforceChannelRate?: boolean;
+  /**
+   * Resolve `#name` in chat.postMessage to a channel id (`#ops-alerts` → `C0OPSALERTS`), keep the
+   * message under the id and answer with it, as Slack does. Default false: the sandbox shows
+   * channels by the names its catalog uses.
+   */
+  resolveChannelNames?: boolean;
   /** Keep only the latest this many calls and rejections (a long-running sandbox); default: all. */
   maxCalls?: number;
 }
@@ -132,6 +138,8 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
   const store = new Map<string, Map<string, StoredMessage>>();
   const dmChannels = new Map<string, string>();
   const lastPostAt = new Map<string, number>();
+  const channelId = (channel: string): string =>
+    opts.resolveChannelNames && channel.startsWith('#') ? `C0${channel.slice(1).toUpperCase().replace(/[^A-Z0-9]/g, '')}` : channel;
   const waiters = new Set<{
     pred: (c: RecordedCall) => boolean;
     resolve: (c: RecordedCall) => void;
@@ -194,8 +202,9 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
         is_enterprise_install: false,
       }),
     'chat.postMessage': (a) => {
-      const channel = str(a.channel);
-      if (!channel) return err('channel_not_found');
+      const named = str(a.channel);
+      if (!named) return err('channel_not_found');
+      const channel = channelId(named);
       if (!hasContent(a)) return err('no_text');
       const { text, meta } = truncation(str(a.text) ?? '');
       const msg: StoredMessage = {
@@ -407,7 +416,7 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
       return answer;
     }
     if (opts.enforceChannelRate && method === 'chat.postMessage' && typeof args.channel === 'string') {
-      const last = lastPostAt.get(args.channel);
+      const last = lastPostAt.get(channelId(args.channel));
       if (last !== undefined && Date.now() - last < 1000) {
         rateLimited += 1;
         reject(method, tok, args, 429, 'ratelimited');

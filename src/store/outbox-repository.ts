@@ -133,6 +133,15 @@ export function createOutboxRepository(db: Db) {
                         WHERE u.state = 'pending' AND u.channel IS NULL AND u.kind IN ('reply', 'update')
                         FOR UPDATE OF u SKIP LOCKED)`,
     );
+    // Writes queued under a channel's name join its id's queue once Slack has told the id.
+    await tx.query(
+      `UPDATE outbox o SET channel = n.channel
+         FROM slack_channel_names n
+        WHERE n.name = o.channel
+          AND o.id IN (SELECT u.id FROM outbox u JOIN slack_channel_names p ON p.name = u.channel
+                        WHERE u.state = 'pending'
+                        FOR UPDATE OF u SKIP LOCKED)`,
+    );
     await tx.query(
       `UPDATE outbox o SET channel = d.channel
          FROM slack_dm_channels d
@@ -285,6 +294,19 @@ export function createOutboxRepository(db: Db) {
           );
         }
         await tx.query('UPDATE slack_channels SET next_post_at = $2 WHERE channel = $1', [job.channel, at.nextPostAt]);
+        if (message.channel !== job.channel) {
+          // Posted to a name: from now on the channel is paced under the id Slack answered with.
+          await tx.query(
+            `INSERT INTO slack_channel_names (name, channel, seen_at) VALUES ($1, $2, $3)
+             ON CONFLICT (name) DO UPDATE SET channel = EXCLUDED.channel, seen_at = EXCLUDED.seen_at`,
+            [job.channel, message.channel, at.now],
+          );
+          await tx.query(
+            `INSERT INTO slack_channels (channel, next_post_at) VALUES ($1, $2)
+             ON CONFLICT (channel) DO UPDATE SET next_post_at = greatest(slack_channels.next_post_at, EXCLUDED.next_post_at)`,
+            [message.channel, at.nextPostAt],
+          );
+        }
       });
     },
 

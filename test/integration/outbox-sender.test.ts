@@ -93,7 +93,7 @@ describe.each(['postgresql', 'pglite'] as const)('outbox on %s', (store) => {
   beforeEach(async () => {
     logLines = [];
     slack.reset();
-    await db.exec('TRUNCATE outbox, slack_messages, slack_channels, slack_dm_channels');
+    await db.exec('TRUNCATE outbox, slack_messages, slack_channels, slack_dm_channels, slack_channel_names');
   });
 
   afterEach(async () => {
@@ -141,6 +141,22 @@ describe.each(['postgresql', 'pglite'] as const)('outbox on %s', (store) => {
     await enqueue({ kind: 'update', messageKey: 'digest-1', priority: 'routine', renderAtSend: 'unknown' });
     await drainUntilIdle(sender({ perChannelIntervalMs: 0, updateIntervalMs: 0 }));
     expect((await rows()).find((r) => r.kind === 'update' && r.state === 'pending')?.last_error).toContain('no renderer "unknown"');
+  });
+
+  it('paces a channel named in a route under the id Slack answers with, so its replies never meet a 429', async () => {
+    const strict = await startFakeSlack({ enforceChannelRate: true, resolveChannelNames: true });
+    try {
+      const strictPoster = createSlackChatPoster(createSlackWebClient({ token: 'xoxb-test-token', slackApiUrl: strict.url, logger: silentSlackLogger, timeoutMs: 5_000 }));
+      await enqueue(post('#ops-alerts', 'inc-a', 'a opened'), post('#ops-alerts', 'inc-b', 'b opened'), reply('inc-a', 'a: alert joined'), reply('inc-b', 'b: alert joined'));
+      const s = sender({ poster: strictPoster, pollMs: 20 });
+      s.start();
+      await eventually(async () => (await pendingCount()) === 0, 10_000, 'the outbox to drain');
+      expect(strict.rateLimited).toBe(0);
+      expect(strict.messages('C0OPSALERTS').map((m) => m.text)).toEqual(['a opened', 'b opened', 'a: alert joined', 'b: alert joined']);
+      expect((await db.query<{ name: string; channel: string }>('SELECT name, channel FROM slack_channel_names')).rows).toEqual([{ name: '#ops-alerts', channel: 'C0OPSALERTS' }]);
+    } finally {
+      await strict.close();
+    }
   });
 
   describe('a post whose answer was lost', () => {

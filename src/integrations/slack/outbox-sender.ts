@@ -133,6 +133,11 @@ export function createOutboxSender(options: OutboxSenderOptions): OutboxSender {
    * history scope) must not hold the post back forever: it is logged once and the post is made.
    */
   async function findInDoubt(job: PostJob, messageKey: string, since: Date): Promise<string | undefined> {
+    if (job.channel.startsWith('#')) {
+      // History takes ids only; a name's id is learnt from the first answer to a post there.
+      logger.warn({ outboxJob: describe(job) }, `outbox: a post to ${job.channel} whose outcome was lost cannot be looked up before Slack has told the channel's id; posting it, which may post it twice (route to the channel id to avoid this)`);
+      return undefined;
+    }
     try {
       const ts = await poster.findPosted({ channel: job.channel, messageKey, since });
       if (ts) logger.warn({ outboxJob: describe(job), ts }, 'outbox: a post whose outcome was lost is already in Slack; recorded it instead of posting it again');
