@@ -88,7 +88,7 @@ export interface Intake {
 }
 
 /** What a batch did to one incident, written once the whole batch was applied in memory. */
-interface IncidentChange {
+interface AppliedChange {
   id: string;
   isNew: boolean;
   /** The row needs writing (an existing incident whose alerts changed, or a new one). */
@@ -193,7 +193,7 @@ export function createIntake(options: IntakeOptions): Intake {
 
         // In memory first, in order: a group's later notifications start from the state the earlier ones left.
         const latest = new Map<string, { id: string; state: IncidentState }>(stored);
-        const changes = new Map<string, IncidentChange>();
+        const changes = new Map<string, AppliedChange>();
         const results = new Map<string, Omit<Received, 'number'>>();
         const timeline: Array<{ incidentId: string; event: IncidentEvent }> = [];
         for (const { stored: notification, n } of todo) {
@@ -201,7 +201,7 @@ export function createIntake(options: IntakeOptions): Intake {
           const current = latest.get(group);
           const applied = applyNotification(current?.state, n, notification.receivedAt, { reopenWindowMs });
           const id = applied.isNew ? newId() : current!.id;
-          const change: IncidentChange = changes.get(id) ?? { id, isNew: applied.isNew, changed: false, state: applied.next, alerts: new Map(), events: [] };
+          const change: AppliedChange = changes.get(id) ?? { id, isNew: applied.isNew, changed: false, state: applied.next, alerts: new Map(), events: [] };
           changes.set(id, change);
           if (applied.isNew || applied.changedAlerts.length > 0) Object.assign(change, { changed: true, state: applied.next });
           for (const alert of applied.changedAlerts) change.alerts.set(alert.fingerprint, alert);
