@@ -1,6 +1,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
+import pg from 'pg';
 import { Pool } from 'undici';
 import { buildAlerting } from '../src/app/build-alerting.js';
 import { createLogger } from '../src/app/logger.js';
@@ -9,7 +10,7 @@ import { allActions } from '../src/commands/actions/index.js';
 import { createRegistry } from '../src/commands/registry.js';
 import { parseEnv } from '../src/config/env.js';
 import { parseCatalog } from '../src/config/load-catalog.js';
-import type { Db, Queryable } from '../src/store/db.js';
+import type { Db } from '../src/store/db.js';
 import { migrate } from '../src/store/migrate.js';
 import { createPostgresDb } from '../src/store/postgres-db.js';
 import { createTempDatabase } from '../test/helpers/temp-database.js';
@@ -33,7 +34,7 @@ export interface StatementReport {
   statements: Array<{ sql: string; calls: number; perNotificationMs: number; eachMs: number }>;
 }
 
-const OUTSIDE = 'BEGIN, COMMIT and waiting for a connection';
+const TRANSACTION = new Set(['BEGIN', 'COMMIT', 'ROLLBACK']);
 
 export async function runStatements(options: { notifications: number; warmup: number; log(line: string): void }): Promise<StatementReport[]> {
   const temp = await createTempDatabase('sb_bench');
@@ -48,41 +49,29 @@ export async function runStatements(options: { notifications: number; warmup: nu
     s.ms += ms;
     stats.set(key, s);
   };
-  const timed = (q: Queryable): Queryable => ({
-    async query(sql, params) {
-      const t = performance.now();
-      try {
-        return await q.query(sql, params);
-      } finally {
-        add(sql.replace(/\s+/g, ' ').trim(), performance.now() - t);
-      }
-    },
-    exec: (sql) => q.exec(sql),
-    ...(q.defer ? { defer: (key: string, work: (tx: Queryable) => Promise<void>) => q.defer!(key, (tx) => work(timed(tx))) } : {}),
-  });
-  const db: Db = {
-    kind: inner.kind,
-    ...timed(inner),
-    close: () => inner.close(),
-    async transaction(fn) {
-      const outer = performance.now();
-      let body = 0;
-      try {
-        return await inner.transaction(async (tx) => {
-          const t = performance.now();
-          try {
-            return await fn(timed(tx));
-          } finally {
-            body = performance.now() - t;
-          }
-        });
-      } finally {
-        add(OUTSIDE, performance.now() - outer - body);
-      }
-    },
-  };
+  // Every statement the client sends, timed at the driver: held writes (held-writes.ts) are sent
+  // as statements of their own, and BEGIN and COMMIT are listed as what they are.
+  const query = pg.Client.prototype.query;
+  pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
+    const first = args[0];
+    const sql = typeof first === 'string' ? first : (first as { text?: string }).text ?? '';
+    const t = performance.now();
+    const done = () => add(sql.replace(/\s+/g, ' ').trim(), performance.now() - t);
+    const last = args.at(-1);
+    if (typeof last === 'function') {
+      args[args.length - 1] = (...result: unknown[]) => {
+        done();
+        return (last as (...a: unknown[]) => unknown)(...result);
+      };
+      return (query as (...a: unknown[]) => unknown).apply(this, args);
+    }
+    const result = (query as (...a: unknown[]) => unknown).apply(this, args);
+    if (result instanceof Promise) result.then(done, done);
+    return result;
+  } as typeof query;
+  const db: Db = inner;
   const report = (phase: StatementReport['phase'], n: number, elapsed: number): StatementReport => {
-    const inside = [...stats].filter(([sql]) => sql !== OUTSIDE);
+    const inside = [...stats].filter(([sql]) => !TRANSACTION.has(sql));
     return {
       phase,
       notifications: n,
@@ -132,6 +121,7 @@ export async function runStatements(options: { notifications: number; warmup: nu
     const applyReport = report('apply', options.notifications, performance.now() - started);
     return [acceptReport, applyReport];
   } finally {
+    pg.Client.prototype.query = query;
     await new Promise((resolve) => server.close(resolve));
     await inner.close().catch(() => undefined);
     await temp.drop();

@@ -2,7 +2,7 @@ import type { KnownBlock } from '@slack/types';
 import type { Catalog } from '../config/catalog-schema.js';
 import type { Registry } from '../commands/registry.js';
 import type { Queryable } from '../store/db.js';
-import { incidentViewsWithChannel, incidentViewWithChannel, timelineOf } from '../store/incidents-repository.js';
+import { incidentViewsWithChannel, incidentViewWithChannel, setRoute, timelineOf } from '../store/incidents-repository.js';
 import type { IncidentEvent } from './apply-notification.js';
 import type { IncidentChanged, IncidentsChanged } from './incident-desk.js';
 import type { IncidentView, RunbookButton } from './incident-view.js';
@@ -119,7 +119,7 @@ export function createIncidentProjector(options: ProjectorOptions): IncidentProj
     const route = routeFor(catalog, labels);
     if (stored) return { route, channel: stored, isNew: false };
     const channel = route?.channel || null;
-    if (channel) await tx.query('UPDATE incidents SET channel = $2, route_name = $3 WHERE id = $1', [view.id, channel, route!.name]);
+    if (channel) await setRoute(tx, view.id, channel, route!.name);
     return { route, channel, isNew: channel !== null };
   }
 

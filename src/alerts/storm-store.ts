@@ -1,4 +1,5 @@
 import type { Queryable } from '../store/db.js';
+import { write, type BatchableWrite } from '../store/held-writes.js';
 import type { DigestIncident } from './render-digest.js';
 
 /** A digest message and the storm it belongs to. */
@@ -83,9 +84,17 @@ export async function insertDigest(tx: Queryable, digest: StormDigest): Promise<
   return rows[0] ? toDigest(rows[0]) : undefined;
 }
 
-/** Lists the incident in the digest. */
-export async function addToDigest(tx: Queryable, incidentId: string, messageKey: string, now: Date): Promise<void> {
-  await tx.query('INSERT INTO storm_incidents (incident_id, message_key, added_at) VALUES ($1, $2, $3) ON CONFLICT (incident_id) DO NOTHING', [incidentId, messageKey, now]);
+const LISTINGS: BatchableWrite<{ incidentId: string; messageKey: string; at: Date }> = {
+  name: 'storm digest listings',
+  statement: (rows, param) =>
+    `INSERT INTO storm_incidents (incident_id, message_key, added_at)
+     SELECT * FROM unnest(${param(rows.map((r) => r.incidentId))}::uuid[], ${param(rows.map((r) => r.messageKey))}::text[], ${param(rows.map((r) => r.at))}::timestamptz[])
+     ON CONFLICT (incident_id) DO NOTHING`,
+};
+
+/** Lists the incident in the digest (held for the transaction's next statement). */
+export function addToDigest(tx: Queryable, incidentId: string, messageKey: string, now: Date): Promise<void> {
+  return write(tx, LISTINGS, { incidentId, messageKey, at: now });
 }
 
 /** Keeps the storm going: its last new incident came at `at`. */

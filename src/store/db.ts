@@ -1,3 +1,5 @@
+import type { BatchableWrite } from './held-writes.js';
+
 /** The SQL surface every repository uses; PostgreSQL (pg) and embedded PGlite both provide it. */
 export interface Queryable {
   query<Row = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<{ rows: Row[]; rowCount: number }>;
@@ -8,6 +10,8 @@ export interface Queryable {
    * registered wins). Call it through `beforeCommit`, which outside a transaction runs it at once.
    */
   defer?(key: string, work: (tx: Queryable) => Promise<void>): void;
+  /** Only inside a transaction: holds a write for the transaction's next statement. Call it through `write` (held-writes.ts). */
+  hold?<Row>(kind: BatchableWrite<Row>, row: Row): void;
 }
 
 export interface Db extends Queryable {

@@ -1,4 +1,5 @@
 import type { Queryable } from './db.js';
+import { createHeldWrites } from './held-writes.js';
 
 /**
  * Work to do once per transaction, however many changes ask for it: the storm digest lists every
@@ -10,16 +11,30 @@ export async function beforeCommit(tx: Queryable, key: string, work: (tx: Querya
   else await work(tx);
 }
 
-/** A transaction's Queryable with `defer`, and what its Db runs before COMMIT. */
+/**
+ * A transaction's Queryable with `defer` and `hold`, and what its Db runs before COMMIT: the
+ * deferred work, then the writes still held. Every statement sends the held writes first, so the
+ * transaction reads its own writes as if they had been sent one by one.
+ */
 export function withDeferredWork(tx: Queryable): { tx: Queryable; runDeferred(): Promise<void> } {
   const pending = new Map<string, (tx: Queryable) => Promise<void>>();
   const done = new Set<string>();
+  const held = createHeldWrites();
+  // The held writes are queued right ahead of the statement, in the same tick, so statements
+  // issued together still reach PostgreSQL in the order they were issued.
+  const afterHeld = async <T>(send: () => Promise<T>): Promise<T> => {
+    const batch = held.take();
+    if (!batch) return send();
+    const [, result] = await Promise.all([tx.query(batch.sql, batch.params), send()]);
+    return result;
+  };
   const deferring: Queryable = {
-    query: (sql, params) => tx.query(sql, params),
-    exec: (sql) => tx.exec(sql),
+    query: (sql, params) => afterHeld(() => tx.query(sql, params)),
+    exec: (sql) => afterHeld(() => tx.exec(sql)),
     defer(key, work) {
       if (!pending.has(key) && !done.has(key)) pending.set(key, work);
     },
+    hold: (kind, row) => held.hold(kind, row),
   };
   return {
     tx: deferring,
@@ -30,6 +45,7 @@ export function withDeferredWork(tx: Queryable): { tx: Queryable; runDeferred():
         done.add(key);
         await work(deferring);
       }
+      await afterHeld(async () => undefined);
     },
   };
 }

@@ -1,6 +1,7 @@
 import type { AlertState, IncidentEvent, IncidentState, Severity } from '../alerts/apply-notification.js';
 import { viewOfState, type IncidentStatus, type IncidentView } from '../alerts/incident-view.js';
 import type { Queryable } from './db.js';
+import { write, type BatchableWrite } from './held-writes.js';
 import { toJsonb } from './storable.js';
 
 /** An incident as stored: its identity, and the state the transitions work on. */
@@ -338,6 +339,20 @@ export async function appendTimelines(tx: Queryable, events: ReadonlyArray<{ inc
 
 export async function appendTimeline(tx: Queryable, incidentId: string, events: readonly IncidentEvent[]): Promise<void> {
   await appendTimelines(tx, events.map((event) => ({ incidentId, event })));
+}
+
+const ROUTES: BatchableWrite<{ incidentId: string; channel: string; routeName: string }> = {
+  name: 'incident routes',
+  statement: (rows, param) =>
+    `UPDATE incidents i SET channel = x.channel, route_name = x.route_name
+       FROM unnest(${param(rows.map((r) => r.incidentId))}::uuid[], ${param(rows.map((r) => r.channel))}::text[], ${param(rows.map((r) => r.routeName))}::text[])
+            AS x(id, channel, route_name)
+      WHERE i.id = x.id`,
+};
+
+/** Records where the incident was routed (held for the transaction's next statement). */
+export function setRoute(tx: Queryable, incidentId: string, channel: string, routeName: string): Promise<void> {
+  return write(tx, ROUTES, { incidentId, channel, routeName });
 }
 
 export interface NotificationRecord {

@@ -1,4 +1,5 @@
 import type { Db, Queryable } from './db.js';
+import { write, type BatchableWrite } from './held-writes.js';
 
 /** What a Slack write carries; blocks are Block Kit JSON, checked by the renderers that made them. */
 export interface OutboxPayload {
@@ -53,41 +54,73 @@ export type OutboxJob =
 const CHANNEL_LOCK = 0x73626f78;
 const PENDING_POST_CONFLICT = `ON CONFLICT (message_key) WHERE kind IN ('post', 'reply') AND state = 'pending' AND message_key IS NOT NULL DO NOTHING`;
 
+interface PostOrReplyRow {
+  kind: 'post' | 'reply';
+  channel: string | null;
+  threadKey: string | null;
+  messageKey: string | null;
+  priority: OutboxPriorityValue;
+  payload: string;
+}
+
 /**
- * Adds one Slack write in the caller's transaction. A post or keyed reply whose message already
- * exists (or waits) is not added again; an update replaces the payload of the one still waiting.
+ * Posts and replies, in the order given (their ids are their send order within a channel). A
+ * reply learns its channel from its parent once that is posted; a keyed one whose message exists
+ * (or waits) is not added again.
+ */
+const POSTS_AND_REPLIES: BatchableWrite<PostOrReplyRow> = {
+  name: 'outbox posts and replies',
+  statement: (rows, param) => `INSERT INTO outbox (kind, channel, thread_key, message_key, priority, payload)
+    SELECT x.kind, CASE x.kind WHEN 'reply' THEN (SELECT m.channel FROM slack_messages m WHERE m.message_key = x.thread_key) ELSE x.channel END,
+           x.thread_key, x.message_key, x.priority, x.payload::jsonb
+      FROM unnest(${param(rows.map((r) => r.kind))}::text[], ${param(rows.map((r) => r.channel))}::text[], ${param(rows.map((r) => r.threadKey))}::text[],
+                  ${param(rows.map((r) => r.messageKey))}::text[], ${param(rows.map((r) => r.priority))}::smallint[], ${param(rows.map((r) => r.payload))}::text[])
+           WITH ORDINALITY AS x(kind, channel, thread_key, message_key, priority, payload, n)
+     WHERE x.message_key IS NULL OR NOT EXISTS (SELECT 1 FROM slack_messages m WHERE m.message_key = x.message_key)
+     ORDER BY x.n
+    ${PENDING_POST_CONFLICT}`,
+};
+
+interface UpdateRow {
+  messageKey: string;
+  priority: OutboxPriorityValue;
+  payload: string;
+}
+
+/** Edits: only the latest render of a message matters, and the more urgent priority wins. */
+const UPDATES: BatchableWrite<UpdateRow> = {
+  name: 'outbox updates',
+  statement(rows, param) {
+    // One row per message: ON CONFLICT DO UPDATE may not meet the same row twice in a statement.
+    const latest = new Map<string, UpdateRow>();
+    for (const row of rows) {
+      const earlier = latest.get(row.messageKey);
+      latest.set(row.messageKey, earlier ? { ...row, priority: Math.min(earlier.priority, row.priority) as OutboxPriorityValue } : row);
+    }
+    const unique = [...latest.values()];
+    return `INSERT INTO outbox (kind, channel, message_key, priority, payload)
+      SELECT 'update', (SELECT m.channel FROM slack_messages m WHERE m.message_key = x.message_key), x.message_key, x.priority, x.payload::jsonb
+        FROM unnest(${param(unique.map((r) => r.messageKey))}::text[], ${param(unique.map((r) => r.priority))}::smallint[], ${param(unique.map((r) => r.payload))}::text[])
+             AS x(message_key, priority, payload)
+      ON CONFLICT (message_key) WHERE kind = 'update' AND state = 'pending'
+      DO UPDATE SET payload = EXCLUDED.payload, priority = LEAST(outbox.priority, EXCLUDED.priority), revision = outbox.revision + 1`;
+  },
+};
+
+/**
+ * Adds one Slack write in the caller's transaction (held and sent with the transaction's next
+ * statement, see held-writes.ts). A post or keyed reply whose message already exists (or waits)
+ * is not added again; an update replaces the payload of the one still waiting.
  */
 export async function insertOutboxRow(tx: Queryable, row: NewOutboxRow): Promise<void> {
   const payload = JSON.stringify(row.payload);
   switch (row.kind) {
     case 'post':
-      await tx.query(
-        `INSERT INTO outbox (kind, channel, message_key, priority, payload)
-         SELECT 'post', $1, $2, $3, $4::jsonb
-          WHERE NOT EXISTS (SELECT 1 FROM slack_messages WHERE message_key = $2)
-         ${PENDING_POST_CONFLICT}`,
-        [row.channel, row.messageKey, row.priority, payload],
-      );
-      return;
+      return write(tx, POSTS_AND_REPLIES, { kind: 'post', channel: row.channel, threadKey: null, messageKey: row.messageKey, priority: row.priority, payload });
     case 'reply':
-      await tx.query(
-        `INSERT INTO outbox (kind, channel, thread_key, message_key, priority, payload)
-         SELECT 'reply', (SELECT channel FROM slack_messages WHERE message_key = $1), $1, $2::text, $3, $4::jsonb
-          WHERE $2::text IS NULL OR NOT EXISTS (SELECT 1 FROM slack_messages WHERE message_key = $2::text)
-         ${PENDING_POST_CONFLICT}`,
-        [row.threadKey, row.messageKey ?? null, row.priority, payload],
-      );
-      return;
+      return write(tx, POSTS_AND_REPLIES, { kind: 'reply', channel: null, threadKey: row.threadKey, messageKey: row.messageKey ?? null, priority: row.priority, payload });
     case 'update':
-      // Only the latest render matters; the more urgent priority of the two wins.
-      await tx.query(
-        `INSERT INTO outbox (kind, channel, message_key, priority, payload)
-         VALUES ('update', (SELECT channel FROM slack_messages WHERE message_key = $1), $1, $2, $3::jsonb)
-         ON CONFLICT (message_key) WHERE kind = 'update' AND state = 'pending'
-         DO UPDATE SET payload = EXCLUDED.payload, priority = LEAST(outbox.priority, EXCLUDED.priority), revision = outbox.revision + 1`,
-        [row.messageKey, row.priority, payload],
-      );
-      return;
+      return write(tx, UPDATES, { messageKey: row.messageKey, priority: row.priority, payload });
     case 'dm':
       await tx.query(
         `INSERT INTO outbox (kind, channel, user_id, priority, payload)

@@ -283,6 +283,21 @@ describe.each(['postgresql', 'pglite'] as const)('outbox on %s', (store) => {
     expect(detail!.args).toMatchObject({ channel: 'C0OPS', text: 'first detail', thread_ts: parent!.response.ts });
   });
 
+  it('keeps the order of one transaction’s posts and replies, and its latest edit at its most urgent priority', async () => {
+    await enqueue({ ...update('inc-9', 'first edit'), priority: 'page' }, post('C0OPS', 'inc-9', 'parent'), reply('inc-9', 'one'), reply('inc-9', 'two', 'page'), update('inc-9', 'last edit'), reply('inc-9', 'three'));
+    await enqueue(update('inc-9', 'next transaction'));
+    const written = await rows();
+    expect(written.filter((r) => r.kind !== 'update').map((r) => r.payload.text)).toEqual(['parent', 'one', 'two', 'three']);
+    expect(written.filter((r) => r.kind === 'update').map((r) => r.payload.text)).toEqual(['next transaction']);
+    const { rows: edits } = await db.query<{ priority: number; revision: number }>(`SELECT priority, revision FROM outbox WHERE kind = 'update'`);
+    expect(edits).toEqual([{ priority: 0, revision: 1 }]);
+
+    await drainUntilIdle(sender({ perChannelIntervalMs: 0, updateIntervalMs: 0 }));
+    // The page goes ahead of the routine replies; the others keep their order.
+    expect(slack.callsTo('chat.postMessage').map((c) => c.args.text)).toEqual(['parent', 'two', 'one', 'three']);
+    expect(slack.callsTo('chat.update').map((c) => c.args.text)).toEqual(['next transaction']);
+  });
+
   it('posts a message key once, however often it is enqueued or retried', async () => {
     await enqueue(post('C0OPS', 'inc-5', 'once'), post('C0OPS', 'inc-5', 'once'));
     await enqueue(post('C0OPS', 'inc-5', 'once'));

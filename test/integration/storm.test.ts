@@ -127,7 +127,10 @@ describe.each(STORES)('storms on %s', (kind) => {
     // From now on it is an incident like any other: its changes go to its thread.
     s.clock.now = new Date(T0.getTime() + 70_000);
     await s.intake.receive(parsed(notification([firing('f4', T0.toISOString()), firing('f4b', T0.toISOString())], { groupKey: digested.wire.groupKey })));
-    expect((await s.rowsOf(digested.incidentId)).map((r) => r.kind)).toEqual(['post', 'reply', 'update', 'reply']);
+    const after = (await s.rowsOf(digested.incidentId)).map((r) => r.kind);
+    // The edit and the reply are written by one statement: their order between them is not kept.
+    expect(after.slice(0, 2)).toEqual(['post', 'reply']);
+    expect(after.slice(2).sort()).toEqual(['reply', 'update']);
   });
 
   it('opens a thread on request, replaying what happened while it was only listed, once', async () => {
