@@ -37,16 +37,10 @@ const toDigest = (r: DigestRow): StormDigest => ({
 });
 
 /**
- * Serializes the storm decisions of one channel until the transaction ends, so instances and
- * concurrent notifications count each other's new incidents instead of racing past the threshold.
- */
-export async function lockChannel(tx: Queryable, channel: string): Promise<void> {
-  await lockChannels(tx, [channel]);
-}
-
-/**
- * `lockChannel` for several channels in one statement, in a fixed order: two batches that both
- * touch channels A and B cannot each hold one and wait for the other.
+ * Serializes the storm decisions of these channels until the transaction ends, so instances and
+ * concurrent notifications count each other's new incidents instead of racing past the
+ * threshold. One statement, in a fixed order: two batches that both touch channels A and B
+ * cannot each hold one and wait for the other.
  */
 export async function lockChannels(tx: Queryable, channels: readonly string[]): Promise<void> {
   if (channels.length === 0) return;
@@ -62,10 +56,10 @@ export async function digestByKey(db: Queryable, messageKey: string): Promise<St
   return rows[0] ? toDigest(rows[0]) : undefined;
 }
 
-/** The channel's most recent storm, if it ever had one. */
-export async function latestDigest(tx: Queryable, channel: string): Promise<StormDigest | undefined> {
-  const { rows } = await tx.query<DigestRow>('SELECT * FROM storm_digests WHERE channel = $1 ORDER BY started_at DESC LIMIT 1', [channel]);
-  return rows[0] ? toDigest(rows[0]) : undefined;
+/** Each channel's most recent storm, for the channels that ever had one. */
+export async function latestDigests(tx: Queryable, channels: readonly string[]): Promise<Map<string, StormDigest>> {
+  const { rows } = await tx.query<DigestRow>('SELECT DISTINCT ON (channel) * FROM storm_digests WHERE channel = ANY($1::text[]) ORDER BY channel, started_at DESC', [channels]);
+  return new Map(rows.map((row) => [row.channel, toDigest(row)]));
 }
 
 /** Incidents routed to the channel that Switchboard opened after `since`. */
@@ -97,9 +91,17 @@ export function addToDigest(tx: Queryable, incidentId: string, messageKey: strin
   return write(tx, LISTINGS, { incidentId, messageKey, at: now });
 }
 
-/** Keeps the storm going: its last new incident came at `at`. */
-export async function touchDigest(tx: Queryable, messageKey: string, at: Date): Promise<void> {
-  await tx.query('UPDATE storm_digests SET last_incident_at = greatest(last_incident_at, $2) WHERE message_key = $1', [messageKey, at]);
+const TOUCHES: BatchableWrite<{ messageKey: string; at: Date }> = {
+  name: 'storm digest touches',
+  statement: (rows, param) =>
+    `UPDATE storm_digests d SET last_incident_at = greatest(d.last_incident_at, x.at)
+       FROM (SELECT k, max(t) AS at FROM unnest(${param(rows.map((r) => r.messageKey))}::text[], ${param(rows.map((r) => r.at))}::timestamptz[]) AS u(k, t) GROUP BY k) AS x
+      WHERE d.message_key = x.k`,
+};
+
+/** Keeps the storm going: its last new incident came at `at` (held for the transaction's next statement). */
+export function touchDigest(tx: Queryable, messageKey: string, at: Date): Promise<void> {
+  return write(tx, TOUCHES, { messageKey, at });
 }
 
 /** The digest listing the incident, locked for the transaction; undefined for incidents with a thread of their own from the start. */

@@ -16,8 +16,7 @@ import {
   digestByKey,
   digestIncidents,
   insertDigest,
-  latestDigest,
-  lockChannel,
+  latestDigests,
   lockChannels,
   placementOf,
   placementsOf,
@@ -41,6 +40,11 @@ export interface StormRouter {
    * writes. `placed` is its placement if already read (`placementsOf`; null: not in a digest).
    */
   place(tx: Queryable, change: { incidentId: string; channel: string; isNew: boolean; events: readonly IncidentEvent[]; now: Date; placed?: DigestPlacement | null }): Promise<StormPlacement>;
+  /**
+   * Takes the storm locks of these channels in a fixed order (two batches sharing channels cannot
+   * deadlock) and reads their latest storms, kept for the transaction's `place` calls.
+   */
+  lockChannels(tx: Queryable, channels: readonly string[]): Promise<void>;
   /** Where these incidents are listed, read (and locked) in one statement for a batch's `place` calls. */
   placementsOf(tx: Queryable, incidentIds: readonly string[]): Promise<Map<string, DigestPlacement>>;
 }
@@ -66,19 +70,26 @@ export function createStormRouter(options: { config: StormConfig; outbox: Outbox
   const { config, outbox } = options;
 
   /**
-   * The channel locked, and its latest storm. Within a transaction both are kept for its other
-   * incidents of the channel: a batch of 50 new incidents locks and reads the channel once.
+   * Channels locked, and their latest storm. Within a transaction both are kept for its other
+   * incidents of the channel: a batch of 50 new incidents locks and reads its channels once.
    */
   const channelsOf = new WeakMap<Queryable, Map<string, { latest: StormDigest | undefined }>>();
+  // Outside a transaction (no `defer`) there is nothing to keep them for.
+  const keptFor = (tx: Queryable) => (tx.defer ? (channelsOf.get(tx) ?? channelsOf.set(tx, new Map()).get(tx)!) : new Map<string, { latest: StormDigest | undefined }>());
+
+  async function lockAndRead(tx: Queryable, channels: readonly string[]): Promise<Map<string, { latest: StormDigest | undefined }>> {
+    const kept = keptFor(tx);
+    const missing = [...new Set(channels)].filter((c) => !kept.has(c));
+    if (missing.length === 0) return kept;
+    await lockChannels(tx, missing);
+    // Read after the locks are held: this statement's snapshot sees what their last holder committed.
+    const latest = await latestDigests(tx, missing);
+    for (const channel of missing) kept.set(channel, { latest: latest.get(channel) });
+    return kept;
+  }
+
   async function lockedChannel(tx: Queryable, channel: string): Promise<{ latest: StormDigest | undefined }> {
-    // Outside a transaction (no `defer`) there is nothing to keep it for.
-    const known = tx.defer ? (channelsOf.get(tx) ?? channelsOf.set(tx, new Map()).get(tx)!) : new Map<string, { latest: StormDigest | undefined }>();
-    const cached = known.get(channel);
-    if (cached) return cached;
-    await lockChannel(tx, channel);
-    const state = { latest: await latestDigest(tx, channel) };
-    known.set(channel, state);
-    return state;
+    return (await lockAndRead(tx, [channel])).get(channel)!;
   }
 
   /** Lists the incident in the digest and keeps the storm going, recorded once per transaction. */
@@ -122,6 +133,7 @@ export function createStormRouter(options: { config: StormConfig; outbox: Outbox
 
   return {
     placementsOf,
+    lockChannels: async (tx, channels) => void (await lockAndRead(tx, channels)),
     async place(tx, { incidentId, channel, isNew, events, now, placed: known }) {
       if (isNew) {
         const joined = await joinOrStart(tx, incidentId, channel, now);
@@ -146,12 +158,12 @@ export function createStormRouter(options: { config: StormConfig; outbox: Outbox
 
 /**
  * For the intake's batches (`lockForBatch`): takes the storm locks of every channel the batch's
- * incidents may go to (their own, and their labels' route) up front and in order, so that
- * concurrent batches never deadlock on them; the router's own `lockChannel` then holds already.
+ * incidents may go to (their own, and their labels' route) up front, so that concurrent batches
+ * never deadlock on them, and reads those channels' storms once for the whole batch.
  */
-export function createBatchChannelLock(catalog: Pick<Catalog, 'routes' | 'defaultRoute' | 'services'>) {
+export function createBatchChannelLock(catalog: Pick<Catalog, 'routes' | 'defaultRoute' | 'services'>, storms: Pick<StormRouter, 'lockChannels'>) {
   return (tx: Queryable, incidents: ReadonlyArray<{ labels: Readonly<Record<string, string>>; channel: string | null }>): Promise<void> =>
-    lockChannels(
+    storms.lockChannels(
       tx,
       incidents.flatMap((i) => [i.channel, routeFor(catalog, i.labels)?.channel].filter((c): c is string => Boolean(c))),
     );

@@ -57,12 +57,13 @@ export function buildAlerting(options: AlertingOptions): Alerting {
   const now = () => new Date();
   const unrouted = new Set<string>();
   const outbox = createOutbox();
+  const storms = createStormRouter({ config: catalog.storm, outbox });
   const projector = createIncidentProjector({
     catalog,
     registry,
     outbox,
     now,
-    storms: createStormRouter({ config: catalog.storm, outbox }),
+    storms,
     onUnrouted: (id) => {
       if (unrouted.size > 1_000 || unrouted.has(id)) return;
       unrouted.add(id);
@@ -90,7 +91,7 @@ export function buildAlerting(options: AlertingOptions): Alerting {
     for (const { incidentId, events } of changes) await scheduleAutomations(tx, incidentId, events);
   };
   const incidents = createIncidentDesk({ db, now, onIncidentChanged });
-  const intake = createIntake({ db, now, onIncidentChanged, onIncidentsChanged, lockForBatch: createBatchChannelLock(catalog), writer: createNotificationWriter(options.intakeDb ?? db) });
+  const intake = createIntake({ db, now, onIncidentChanged, onIncidentsChanged, lockForBatch: createBatchChannelLock(catalog, storms), writer: createNotificationWriter(options.intakeDb ?? db) });
   const threads = createThreadOpener({ db, project: projector });
   const notifications = createNotificationProcessor({ db, intake, logger });
   registerNotificationQueueMetrics(options.metrics.registry, db);

@@ -46,8 +46,9 @@ describe('concurrent notification batches', () => {
     const { logger, lines: logLines } = capturedLogger();
     const outbox = createOutbox();
     const now = () => new Date('2026-03-01T10:00:00Z');
-    const projector = createIncidentProjector({ catalog, registry: createRegistry(allActions), outbox, now, storms: createStormRouter({ config: catalog.storm, outbox }) });
-    const intake = createIntake({ db, now, onIncidentChanged: projector, onIncidentsChanged: projector.many, lockForBatch: createBatchChannelLock(catalog) });
+    const storms = createStormRouter({ config: catalog.storm, outbox });
+    const projector = createIncidentProjector({ catalog, registry: createRegistry(allActions), outbox, now, storms });
+    const intake = createIntake({ db, now, onIncidentChanged: projector, onIncidentsChanged: projector.many, lockForBatch: createBatchChannelLock(catalog, storms) });
     // Every batch holds groups of all three channels, in an order that differs from batch to batch.
     const groups = 120;
     for (let i = 0; i < groups; i++) {
