@@ -81,10 +81,11 @@ export interface Intake {
    */
   applyStored(stored: StoredNotification, notification: Notification): Promise<Received | undefined>;
   /**
-   * `applyStored` for several notifications (in the order given) in one transaction: one commit,
-   * one read of their groups. All or nothing: on a throw none is applied or marked processed.
+   * `applyStored` for several notifications (in the order given) in one transaction, `tx` when
+   * given (the processor's, which claimed them): one commit, one read of their groups. All or
+   * nothing: on a throw none is applied or marked processed.
    */
-  applyStoredBatch(batch: ReadonlyArray<{ stored: StoredNotification; notification: Notification }>): Promise<Array<Received | undefined>>;
+  applyStoredBatch(batch: ReadonlyArray<{ stored: StoredNotification; notification: Notification }>, tx?: Queryable): Promise<Array<Received | undefined>>;
 }
 
 /** What a batch did to one incident, written once the whole batch was applied in memory. */
@@ -179,8 +180,8 @@ export function createIntake(options: IntakeOptions): Intake {
         return apply(tx, notification, stored.receivedAt);
       });
     },
-    async applyStoredBatch(batch) {
-      return db.transaction(async (tx) => {
+    async applyStoredBatch(batch, inTransaction) {
+      const body = async (tx: Queryable) => {
         const unprocessed = await markProcessed(tx, batch.map((b) => b.stored.id));
         const todo = batch.filter((b) => unprocessed.has(b.stored.id)).map((b) => ({ stored: b.stored, n: storable(b.notification) }));
         await lockGroups(tx, todo.map((t) => t.n));
@@ -229,7 +230,8 @@ export function createIntake(options: IntakeOptions): Intake {
           const received = results.get(b.stored.id);
           return received && { ...received, number: numberOf.get(received.incidentId) ?? 0 };
         });
-      });
+      };
+      return inTransaction ? body(inTransaction) : db.transaction(body);
     },
   };
 }

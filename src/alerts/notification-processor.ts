@@ -1,14 +1,14 @@
 import type { Logger } from 'pino';
 import { createTicker } from '../jobs/ticker.js';
-import type { Db } from '../store/db.js';
+import type { Db, Queryable } from '../store/db.js';
 import type { Notification } from './apply-notification.js';
 import type { Intake, Received, StoredNotification } from './intake.js';
 import { parseNotification } from './webhook-schema.js';
 
 export interface NotificationProcessorOptions {
   db: Db;
-  /** With `applyStoredBatch`, a claimed batch is applied in one transaction (one at a time only if that fails). */
-  intake: Pick<Intake, 'applyStored'> & Partial<Pick<Intake, 'applyStoredBatch'>>;
+  /** A claimed batch is applied in the transaction that claimed it (one at a time only if that fails). */
+  intake: Pick<Intake, 'applyStored' | 'applyStoredBatch'>;
   logger: Logger;
   intervalMs?: number;
   batchSize?: number;
@@ -21,7 +21,7 @@ export interface NotificationProcessorOptions {
   /** Backoff after the first failure; it doubles per attempt up to `maxBackoffMs`. */
   backoffMs?: number;
   maxBackoffMs?: number;
-  /** A claimed row another instance may take over after this (its claimer died). */
+  /** A row leased to be applied alone (after its batch failed) is taken over after this, if its leaseholder died. */
   claimMs?: number;
   /**
    * An idle processor woken by a stored notification waits this long before claiming, so that
@@ -68,26 +68,36 @@ export function createNotificationProcessor(options: NotificationProcessorOption
   let again = false;
   let wakeTimer: NodeJS.Timeout | undefined;
 
-  const claim = async (): Promise<ClaimedRow[]> => {
+  const PENDING = `processed_at IS NULL AND failed_at IS NULL
+    AND (next_attempt_at IS NULL OR next_attempt_at <= now())
+    AND (claimed_until IS NULL OR claimed_until < now())`;
+
+  /** The oldest pending rows, locked until the transaction ends: the row locks are the batch's claim. */
+  const claimIn = async (tx: Queryable): Promise<ClaimedRow[]> =>
+    (
+      await tx.query<ClaimedRow>(
+        `SELECT id::text AS id, received_at, payload, attempts FROM notifications WHERE ${PENDING} ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`,
+        [batchSize],
+      )
+    ).rows;
+
+  /** Leases rows of a failed batch to apply them one at a time, each in its own transaction; those another processor took meanwhile are left out. */
+  const lease = async (ids: readonly string[]): Promise<ClaimedRow[]> => {
     const { rows } = await db.query<ClaimedRow>(
-      `UPDATE notifications n SET claimed_until = now() + ($2::int * interval '1 millisecond')
-        WHERE n.id IN (SELECT id FROM notifications
-                        WHERE processed_at IS NULL AND failed_at IS NULL
-                          AND (next_attempt_at IS NULL OR next_attempt_at <= now())
-                          AND (claimed_until IS NULL OR claimed_until < now())
-                        ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED)
-        RETURNING n.id::text AS id, n.received_at, n.payload, n.attempts`,
-      [batchSize, claimMs],
+      `UPDATE notifications SET claimed_until = now() + ($2::int * interval '1 millisecond')
+        WHERE id = ANY($1::bigint[]) AND ${PENDING}
+        RETURNING id::text AS id, received_at, payload, attempts`,
+      [ids, claimMs],
     );
     return rows.sort((a, b) => (BigInt(a.id) < BigInt(b.id) ? -1 : 1));
   };
 
-  const fail = async (row: ClaimedRow, error: unknown) => {
+  const fail = async (q: Queryable, row: ClaimedRow, error: unknown) => {
     const attempts = row.attempts + 1;
     const message = error instanceof Error ? error.message : String(error);
     const giveUp = attempts >= maxAttempts;
     const delay = Math.min(maxBackoffMs, backoffMs * 2 ** (attempts - 1));
-    await db.query(
+    await q.query(
       `UPDATE notifications SET attempts = $2, last_error = $3, claimed_until = NULL,
               next_attempt_at = now() + ($4::int * interval '1 millisecond'),
               failed_at = CASE WHEN $5::boolean THEN now() END
@@ -107,15 +117,20 @@ export function createNotificationProcessor(options: NotificationProcessorOption
 
   const toStored = (row: ClaimedRow): StoredNotification => ({ id: row.id, receivedAt: new Date(row.received_at), payload: row.payload });
 
+  const invalid = (problems: readonly string[]) => new Error(`stored notification is not valid: ${problems.slice(0, 5).join('; ')}`);
+
+  const recordFailure = (row: ClaimedRow, error: unknown) =>
+    fail(db, row, error).catch((failError: unknown) =>
+      log.error({ err: failError, notification: row.id, cause: error }, 'could not record a failed notification apply; it is retried'),
+    );
+
   const processOne = async (row: ClaimedRow) => {
     const parsed = parseNotification(row.payload);
     try {
-      if (!parsed.ok) throw new Error(`stored notification is not valid: ${parsed.problems.slice(0, 5).join('; ')}`);
+      if (!parsed.ok) throw invalid(parsed.problems);
       logApplied(row, parsed.notification, await intake.applyStored(toStored(row), parsed.notification));
     } catch (error) {
-      await fail(row, error).catch((failError: unknown) =>
-        log.error({ err: failError, notification: row.id, cause: error }, 'could not record a failed notification apply; its claim expires and it is retried'),
-      );
+      await recordFailure(row, error);
     }
   };
 
@@ -127,22 +142,34 @@ export function createNotificationProcessor(options: NotificationProcessorOption
     await Promise.all(Array.from({ length: Math.min(concurrency, rows.length) }, worker));
   };
 
-  // One transaction for the batch; if anything in it fails, each notification is applied on its
-  // own, so a bad one is retried and given up alone and the others still land.
-  const processBatch = async (rows: readonly ClaimedRow[]) => {
-    const parsed = rows.map((row) => ({ row, parsed: parseNotification(row.payload) }));
-    const valid = parsed.flatMap((p) => (p.parsed.ok ? [{ row: p.row, notification: p.parsed.notification }] : []));
-    // A lone notification goes straight to the one-at-a-time path its failure would fall back to.
-    if (!intake.applyStoredBatch || valid.length < 2) return processEach(rows);
+  // Claims a batch and applies it in the same transaction, so each row is written once more (as
+  // processed) rather than twice, and a claim dies with its transaction: nothing waits for a lease
+  // to expire after a crash. If anything in the batch fails, it rolls back and each row is
+  // applied on its own under a lease, so a bad one is retried and given up alone and the others
+  // still land. Answers how many rows were claimed.
+  const claimAndApply = async (): Promise<number> => {
+    let claimed: ClaimedRow[] = [];
     try {
-      const results = await intake.applyStoredBatch(valid.map((v) => ({ stored: toStored(v.row), notification: v.notification })));
-      valid.forEach((v, i) => logApplied(v.row, v.notification, results[i]));
+      await db.transaction(async (tx) => {
+        claimed = await claimIn(tx);
+        const parsed = claimed.map((row) => ({ row, parsed: parseNotification(row.payload) }));
+        const valid = parsed.flatMap((p) => (p.parsed.ok ? [{ row: p.row, notification: p.parsed.notification }] : []));
+        if (valid.length > 0) {
+          const results = await intake.applyStoredBatch(valid.map((v) => ({ stored: toStored(v.row), notification: v.notification })), tx);
+          valid.forEach((v, i) => logApplied(v.row, v.notification, results[i]));
+        }
+        for (const p of parsed) if (!p.parsed.ok) await fail(tx, p.row, invalid(p.parsed.problems));
+      });
     } catch (error) {
-      log.warn({ err: error, notifications: valid.length }, 'a batch of alertmanager notifications could not be applied together; applying them one at a time');
-      return processEach(rows);
+      if (claimed.length === 0) throw error;
+      if (claimed.length === 1) {
+        await recordFailure(claimed[0]!, error);
+        return 1;
+      }
+      log.warn({ err: error, notifications: claimed.length }, 'a batch of alertmanager notifications could not be applied together; applying them one at a time');
+      await processEach(await lease(claimed.map((row) => row.id)));
     }
-    // Invalid ones are recorded as failed attempts, one by one.
-    await processEach(parsed.flatMap((p) => (p.parsed.ok ? [] : [p.row])));
+    return claimed.length;
   };
 
   // Each worker claims and applies a batch at a time; one goes on while its claim was full or
@@ -151,9 +178,8 @@ export function createNotificationProcessor(options: NotificationProcessorOption
     const worker = async () => {
       for (;;) {
         again = false;
-        const rows = await claim();
-        if (rows.length > 0) await processBatch(rows);
-        if (!(rows.length === batchSize || again) || !started) return;
+        const claimed = await claimAndApply();
+        if (!(claimed === batchSize || again) || !started) return;
       }
     };
     await Promise.all(Array.from({ length: batchConcurrency }, worker));
@@ -181,11 +207,7 @@ export function createNotificationProcessor(options: NotificationProcessorOption
       }, wakeDelayMs);
     },
     async drain() {
-      for (;;) {
-        const rows = await claim();
-        if (rows.length === 0) return;
-        await processBatch(rows);
-      }
+      while ((await claimAndApply()) > 0);
     },
   };
 }

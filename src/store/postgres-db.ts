@@ -32,6 +32,12 @@ export function createPostgresDb(url: string, options: { max?: number; applicati
     ...wrap(pool),
     async transaction(fn) {
       const client = await pool.connect();
+      // A connection lost between statements (a failover, a terminated backend) is reported on the
+      // client, not on a query; unheard, it would crash the process. The next statement fails
+      // instead, and the client is discarded rather than returned to the pool.
+      let lost: Error | undefined;
+      const onError = (error: Error) => void (lost ??= error);
+      client.on('error', onError);
       try {
         await client.query('BEGIN');
         const { tx, runDeferred } = withDeferredWork(wrap(client));
@@ -40,10 +46,11 @@ export function createPostgresDb(url: string, options: { max?: number; applicati
         await client.query('COMMIT');
         return result;
       } catch (error) {
-        await client.query('ROLLBACK').catch(() => undefined);
+        if (!lost) await client.query('ROLLBACK').catch(() => undefined);
         throw error;
       } finally {
-        client.release();
+        client.off('error', onError);
+        client.release(lost);
       }
     },
     close: () => pool.end(),

@@ -150,8 +150,8 @@ describe('the notification queue', () => {
           if (result) count(stored.id);
           return result;
         },
-        async applyStoredBatch(batch) {
-          const results = await intake.applyStoredBatch(batch);
+        async applyStoredBatch(batch, tx) {
+          const results = await intake.applyStoredBatch(batch, tx);
           batch.forEach((b, i) => results[i] && count(b.stored.id));
           return results;
         },
@@ -185,6 +185,44 @@ describe('the notification queue', () => {
     }
   });
 
+  it('lets another processor apply a batch at once when the processor that claimed it loses its connection', async () => {
+    const run = Math.random();
+    const groups = Array.from({ length: 3 }, (_, g) => `{}:{run="orphaned-${run}", g="${g}"}`);
+    const url = await serve(createIntake({ db, now: () => new Date() }));
+    for (const groupKey of groups) expect(await post(url, groupKey)).toBe(200);
+
+    // The first processor claims the batch, then hangs inside it, holding its connection.
+    let claimedBy: (pid: number) => void;
+    const claimerPid = new Promise<number>((resolve) => (claimedBy = resolve));
+    let release: () => void;
+    const released = new Promise<never>((_, reject) => (release = () => reject(new Error('released'))));
+    const intake = createIntake({ db: other, now: () => new Date() });
+    const hanging = processor({
+      db: other,
+      logger,
+      intake: {
+        applyStored: (stored, n) => intake.applyStored(stored, n),
+        async applyStoredBatch(batch, tx) {
+          claimedBy((await tx!.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid);
+          return released;
+        },
+      },
+    });
+    const hangingDone = hanging.drain().catch(() => undefined);
+    const pid = await claimerPid;
+    const second = processor({ db, intake: createIntake({ db, now: () => new Date() }), logger });
+    await second.drain();
+    for (const groupKey of groups) expect(await incidentsOf(groupKey)).toEqual([]);
+
+    // Its connection is lost: PostgreSQL rolls its transaction back, and the claim goes with it.
+    await db.query('SELECT pg_terminate_backend($1)', [pid]);
+    await waitFor('the claimer gone', async () => ((await db.query('SELECT 1 FROM pg_stat_activity WHERE pid = $1', [pid])).rowCount === 0 ? true : undefined));
+    await second.drain();
+    for (const groupKey of groups) expect(await incidentsOf(groupKey)).toHaveLength(1);
+    release!();
+    await hangingDone;
+  });
+
   it('applies a batch in one transaction, and when one notification of it fails, lands the others and retries that one alone', async () => {
     const run = Math.random();
     const doomed = `{}:{run="batch-doomed-${run}"}`;
@@ -200,9 +238,9 @@ describe('the notification queue', () => {
     });
     const counting: Pick<Intake, 'applyStored' | 'applyStoredBatch'> = {
       applyStored: (stored, n) => intake.applyStored(stored, n),
-      applyStoredBatch: (batch) => {
+      applyStoredBatch: (batch, tx) => {
         batchTransactions += 1;
-        return intake.applyStoredBatch(batch);
+        return intake.applyStoredBatch(batch, tx);
       },
     };
     const url = await serve(intake);
