@@ -25,7 +25,12 @@ export function withDeferredWork(tx: Queryable): { tx: Queryable; runDeferred():
   const afterHeld = async <T>(send: () => Promise<T>): Promise<T> => {
     const batch = held.take();
     if (!batch) return send();
-    const [, result] = await Promise.all([tx.query(batch.sql, batch.params), send()]);
+    const sent = tx.query(batch.sql, batch.params).catch((error: unknown) => {
+      // The statement that sent them is not the one that failed: say which writes did.
+      if (error instanceof Error) error.message = `${error.message} (writing the held ${batch.what})`;
+      throw error;
+    });
+    const [, result] = await Promise.all([sent, send()]);
     return result;
   };
   const deferring: Queryable = {

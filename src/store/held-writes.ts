@@ -37,14 +37,16 @@ export function createHeldWrites() {
       if (rows) rows.push(row);
       else held.set(kind as BatchableWrite<unknown>, [row]);
     },
-    take(): { sql: string; params: unknown[] } | undefined {
+    /** `what` names the held writes (`outbox updates, incident routes`), for the error when they fail. */
+    take(): { sql: string; params: unknown[]; what: string } | undefined {
       if (held.size === 0) return undefined;
       const kinds = held;
       held = new Map();
       const params: unknown[] = [];
       const statements = [...kinds].map(([kind, rows]) => kind.statement(rows, paramsInto(params)));
-      if (statements.length === 1) return { sql: statements[0]!, params };
-      return { sql: `WITH ${statements.map((s, i) => `w${i} AS (${s})`).join(', ')} SELECT`, params };
+      const what = [...kinds.keys()].map((kind) => kind.name).join(', ');
+      if (statements.length === 1) return { sql: statements[0]!, params, what };
+      return { sql: `WITH ${statements.map((s, i) => `w${i} AS (${s})`).join(', ')} SELECT`, params, what };
     },
   };
 }

@@ -87,6 +87,6 @@ describe.each(STORES)('writes held for the next statement on %s', (kind) => {
         await write(tx, NOTES, { n: Number.NaN, text: 'not an int' });
         await tx.query('SELECT 1');
       }),
-    ).rejects.toThrow();
+    ).rejects.toThrow(/\(writing the held notes\)$/);
   });
 });
