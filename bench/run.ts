@@ -134,7 +134,7 @@ function stormTable(s: StormReport): Table {
       [`incidents at least counted in a digest total within ${within} s`, `${count(s.countedWithinBar)} of ${count(s.groups)}`, '', ''],
       ['incidents with their own thread / in a digest', `${count(s.threads)} / ${count(s.digested)}`, '', ''],
       ['digest messages posted, first one after', `${count(s.digestMessages)}${s.firstDigestAfterMs !== undefined ? `, ${seconds(s.firstDigestAfterMs)}` : ''}`, '', ''],
-      [`gap between posts in ${STORM_CHANNEL} until the first digest (sender floor 1.1 s)`, `mean ${seconds(s.postGapMs.mean)}, max ${seconds(s.postGapMs.max)} over ${count(s.postGapMs.posts)} posts`, '', ''],
+      [`gap between posts in ${STORM_CHANNEL} until the first digest (sender floor 1.1 s)`, s.postGapMs.posts < 2 ? `${count(s.postGapMs.posts)} post, no gap to measure` : `mean ${seconds(s.postGapMs.mean)}, max ${seconds(s.postGapMs.max)} over ${count(s.postGapMs.posts)} posts`, '', ''],
       ['notifications answered 200; answer p50 / p99', `${count(s.answered200)} of ${count(s.groups)}; ${ms(s.latency.p50)} / ${ms(s.latency.p99)}`, '', ''],
     ],
     notes: [
