@@ -67,12 +67,10 @@ type EscalationRow = IncidentColumns & { escalation_policy: EscalationSnapshot |
 
 const toEscalationIncident = (row: EscalationRow) => ({ incident: toIncident(row), ...(row.escalation_policy ? { snapshot: row.escalation_policy } : {}) });
 
-/** The incident, read in the caller's transaction (the intake and desk already hold its row lock). */
-export async function escalationIncident(tx: Queryable, incidentId: string): Promise<{ incident: EscalationIncident; snapshot?: EscalationSnapshot } | undefined> {
-  return (await escalationIncidents(tx, [incidentId])).get(incidentId);
-}
-
-/** `escalationIncident` for several incidents in one statement, keyed by id; unknown ids are absent. */
+/**
+ * The incidents with their frozen policies, read in one statement in the caller's transaction
+ * (the intake and desk already hold their row locks), keyed by id; unknown ids are absent.
+ */
 export async function escalationIncidents(tx: Queryable, incidentIds: readonly string[]): Promise<Map<string, { incident: EscalationIncident; snapshot?: EscalationSnapshot }>> {
   if (incidentIds.length === 0) return new Map();
   const { rows } = await tx.query<EscalationRow>(`SELECT ${INCIDENT_COLUMNS}, i.escalation_policy FROM incidents i WHERE i.id = ANY($1::uuid[])`, [incidentIds]);

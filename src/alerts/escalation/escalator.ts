@@ -13,7 +13,6 @@ import type { EscalationMetrics } from './escalation-metrics.js';
 import {
   beginEscalation,
   claimDueEscalation,
-  escalationIncident,
   escalationIncidents,
   hasThread,
   progressForUpdate,
@@ -257,13 +256,6 @@ export function createEscalator(options: EscalatorOptions): Escalator {
     return record(tx, incidentId, evaluation, events);
   }
 
-  async function onIncidentChanged(tx: Queryable, incidentId: string, events: readonly IncidentEvent[]): Promise<void> {
-    const found = relevantOf(events).length > 0 ? await escalationIncident(tx, incidentId) : undefined;
-    const decided = await decide(tx, incidentId, events, found);
-    await settle(tx, [decided]);
-    decided.evaluation?.count?.();
-  }
-
   // Every decision of the batch first (one read of the incidents escalation concerns), then every projection.
   async function onIncidentsChanged(tx: Queryable, changes: readonly IncidentChange[]): Promise<void> {
     const found = await escalationIncidents(tx, changes.filter((c) => relevantOf(c.events).length > 0).map((c) => c.incidentId));
@@ -272,6 +264,8 @@ export function createEscalator(options: EscalatorOptions): Escalator {
     await settle(tx, decided);
     for (const d of decided) d.evaluation?.count?.();
   }
+
+  const onIncidentChanged: IncidentChanged = (tx, incidentId, events) => onIncidentsChanged(tx, [{ incidentId, events }]);
 
   async function tick(): Promise<void> {
     const attempted: string[] = [];
