@@ -1,8 +1,10 @@
 import type { Db } from './db.js';
-import { createPgliteDb } from './pglite-db.js';
 import { createPostgresDb } from './postgres-db.js';
 
 /** PostgreSQL when a URL is given, otherwise the embedded database in `dataDir`. */
 export async function openDb(options: { databaseUrl: string | undefined; dataDir: string | undefined }): Promise<Db> {
-  return options.databaseUrl ? createPostgresDb(options.databaseUrl) : createPgliteDb(options.dataDir);
+  if (options.databaseUrl) return createPostgresDb(options.databaseUrl);
+  // Loaded only when used: PGlite's module and WebAssembly are most of the memory a PostgreSQL-backed instance would not need.
+  const { createPgliteDb, EMBEDDED_SEED } = await import('./pglite-db.js');
+  return createPgliteDb(options.dataDir, { seed: EMBEDDED_SEED });
 }

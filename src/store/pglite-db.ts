@@ -1,4 +1,6 @@
-import { mkdir } from 'node:fs/promises';
+import { access, mkdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { PGlite, type Transaction } from '@electric-sql/pglite';
 import type { Db, Queryable } from './db.js';
 import { withDeferredWork } from './deferred-work.js';
@@ -15,10 +17,26 @@ function wrap(client: PGlite | Transaction): Queryable {
   };
 }
 
+/**
+ * A migrated data directory made by `npm run build` with the installed PGlite (`scripts/embedded-seed.mjs`).
+ * A first start copies it instead of running initdb and every migration in WebAssembly, which
+ * took most of that start's time and memory. Absent when running the sources (`npm run dev`).
+ */
+export const EMBEDDED_SEED = fileURLToPath(new URL('./embedded-seed.tar.gz', import.meta.url));
+
 /** The embedded database: the same SQL as PostgreSQL, in a folder, for one instance. `dataDir` undefined keeps it in memory. */
-export async function createPgliteDb(dataDir: string | undefined): Promise<Db> {
-  if (dataDir) await mkdir(dataDir, { recursive: true });
-  const pglite = await PGlite.create(dataDir);
+export async function createPgliteDb(dataDir: string | undefined, options: { seed?: string } = {}): Promise<Db> {
+  let loadDataDir: Blob | undefined;
+  if (dataDir) {
+    await mkdir(dataDir, { recursive: true });
+    const fresh = !(await exists(join(dataDir, 'PG_VERSION')));
+    if (fresh && options.seed && (await exists(options.seed))) loadDataDir = new Blob([await readFile(options.seed)]);
+  }
+  return pgliteDb(await PGlite.create(dataDir, loadDataDir ? { loadDataDir } : {}));
+}
+
+/** The `Db` over an open PGlite; closing it closes the PGlite. */
+export function pgliteDb(pglite: PGlite): Db {
   return {
     kind: 'pglite',
     ...wrap(pglite),
@@ -32,3 +50,9 @@ export async function createPgliteDb(dataDir: string | undefined): Promise<Db> {
     close: () => pglite.close(),
   };
 }
+
+const exists = (file: string) =>
+  access(file).then(
+    () => true,
+    () => false,
+  );
