@@ -1,6 +1,7 @@
 // Part of `npm run build`: migrates an in-memory PGlite with the compiled migrations and saves its
 // data directory beside the compiled store, so the embedded database's first start copies it
 // instead of running initdb and the migrations (EMBEDDED_SEED in src/store/pglite-db.ts).
+import { Buffer } from 'node:buffer';
 import { writeFile } from 'node:fs/promises';
 import { PGlite } from '@electric-sql/pglite';
 import { migrate } from '../dist/store/migrate.js';
