@@ -4,6 +4,7 @@ import { CatalogError, loadCatalog } from './config/load-catalog.js';
 import { EnvError, parseEnv } from './config/env.js';
 import { createLogger } from './app/logger.js';
 import { startSwitchboard } from './app/switchboard.js';
+import { DataDirInUseError } from './store/data-dir-lock.js';
 
 const EXAMPLE_CATALOG = fileURLToPath(new URL('../examples/switchboard.yml', import.meta.url));
 const DEFAULT_CATALOG = './switchboard.yml';
@@ -62,6 +63,10 @@ async function exists(file: string): Promise<boolean> {
 }
 
 main().catch((error: unknown) => {
+  if (error instanceof DataDirInUseError) {
+    process.stderr.write(`Switchboard could not start: ${error.message}\n`);
+    process.exit(1);
+  }
   process.stderr.write(`Switchboard could not start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
   process.exit(1);
 });

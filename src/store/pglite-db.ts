@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PGlite, type Transaction } from '@electric-sql/pglite';
 import type { Db, Queryable } from './db.js';
+import { lockDataDir } from './data-dir-lock.js';
 import { withDeferredWork } from './deferred-work.js';
 
 function wrap(client: PGlite | Transaction): Queryable {
@@ -26,13 +27,18 @@ export const EMBEDDED_SEED = fileURLToPath(new URL('./embedded-seed.tar.gz', imp
 
 /** The embedded database: the same SQL as PostgreSQL, in a folder, for one instance. `dataDir` undefined keeps it in memory. */
 export async function createPgliteDb(dataDir: string | undefined, options: { seed?: string } = {}): Promise<Db> {
-  let loadDataDir: Blob | undefined;
-  if (dataDir) {
-    await mkdir(dataDir, { recursive: true });
+  if (!dataDir) return pgliteDb(await PGlite.create());
+  await mkdir(dataDir, { recursive: true });
+  const lock = await lockDataDir(dataDir);
+  try {
     const fresh = !(await exists(join(dataDir, 'PG_VERSION')));
-    if (fresh && options.seed && (await exists(options.seed))) loadDataDir = new Blob([await readFile(options.seed)]);
+    const loadDataDir = fresh && options.seed && (await exists(options.seed)) ? new Blob([await readFile(options.seed)]) : undefined;
+    const db = pgliteDb(await PGlite.create(dataDir, loadDataDir ? { loadDataDir } : {}));
+    return { ...db, close: () => db.close().finally(() => lock.release()) };
+  } catch (error) {
+    await lock.release();
+    throw error;
   }
-  return pgliteDb(await PGlite.create(dataDir, loadDataDir ? { loadDataDir } : {}));
 }
 
 /** The `Db` over an open PGlite; closing it closes the PGlite. */
