@@ -1,7 +1,7 @@
 /**
  * Benchmarks of Alertmanager intake and incident threads, each beside a baseline measured in the
- * same run. Usage: tsx bench/run.ts [ingest|storm|all|statements] [--connections N] [--rate N]
- * [--log-level info] [--profile [--keep-profile]] [--write-docs]
+ * same run. Usage: tsx bench/run.ts [ingest|storm|all|statements|footprint] [--connections N] [--rate N]
+ * [--log-level info] [--profile [--keep-profile]] [--idle-seconds N] [--write-docs]
  */
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { TEST_DATABASE_URL } from '../test/helpers/env.js';
+import { runFootprint, type Footprint, type FootprintReport } from './footprint.js';
 import { MIX_DESCRIPTION, runIngest, type IngestReport, type ModeResult } from './ingest.js';
 import { summarizeProfile } from './lib/cpu-profile.js';
 import type { CpuUse } from './lib/cpu-meter.js';
@@ -21,9 +22,10 @@ import { runStatements, type StatementReport } from './statements.js';
 import { runStorm, STORM_CHANNEL, type StormReport } from './storm.js';
 
 const BAR = { throughputShare: 0.25, p99Ms: 25, stormVisibleMs: 30_000, pingMs: 5_000 } as const;
+const FOOTPRINT_BAR = { postgresReadyMs: 1_000, postgresRss: 110, embeddedFirstMs: 3_000, embeddedRestartMs: 1_500, embeddedRss: 200, stormRss: 250 } as const;
 const DOCS = new URL('../docs/benchmarks.md', import.meta.url);
-const START_MARK = '<!-- bench:results:start -->';
-const END_MARK = '<!-- bench:results:end -->';
+// Each benchmark group keeps its own block in the docs, so running one leaves the others' results.
+const marks = (group: string) => ({ start: `<!-- bench:${group}:start -->`, end: `<!-- bench:${group}:end -->` });
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -34,11 +36,12 @@ const { values, positionals } = parseArgs({
     profile: { type: 'boolean', default: false },
     'keep-profile': { type: 'boolean', default: false },
     'write-docs': { type: 'boolean', default: false },
+    'idle-seconds': { type: 'string', default: '30' },
   },
 });
 const which = positionals[0] ?? 'all';
-if (!['ingest', 'storm', 'all', 'statements'].includes(which)) {
-  process.stderr.write(`usage: tsx bench/run.ts [ingest|storm|all|statements] [--connections N] [--rate N] [--log-level L] [--profile [--keep-profile]] [--write-docs]\n`);
+if (!['ingest', 'storm', 'all', 'statements', 'footprint'].includes(which)) {
+  process.stderr.write(`usage: tsx bench/run.ts [ingest|storm|all|statements|footprint] [--connections N] [--rate N] [--log-level L] [--profile [--keep-profile]] [--idle-seconds N] [--write-docs]\n`);
   process.exit(2);
 }
 const connections = Number(values.connections);
@@ -135,10 +138,12 @@ function stormTable(s: StormReport): Table {
       ['incidents with their own thread / in a digest', `${count(s.threads)} / ${count(s.digested)}`, '', ''],
       ['digest messages posted, first one after', `${count(s.digestMessages)}${s.firstDigestAfterMs !== undefined ? `, ${seconds(s.firstDigestAfterMs)}` : ''}`, '', ''],
       [`gap between posts in ${STORM_CHANNEL} until the first digest (sender floor 1.1 s)`, s.postGapMs.posts < 2 ? `${count(s.postGapMs.posts)} post, no gap to measure` : `mean ${seconds(s.postGapMs.mean)}, max ${seconds(s.postGapMs.max)} over ${count(s.postGapMs.posts)} posts`, '', ''],
+      ['Switchboard RSS during the storm, process tree at its peak', mb(s.peakRss), `≤ ${FOOTPRINT_BAR.stormRss} MB`, verdict(s.peakRss <= FOOTPRINT_BAR.stormRss * 1_048_576)],
       ['notifications answered 200; answer p50 / p99', `${count(s.answered200)} of ${count(s.groups)}; ${ms(s.latency.p50)} / ${ms(s.latency.p99)}`, '', ''],
     ],
     notes: [
       `Times are the fake Slack's, from when each notification was due (open loop, ${count(s.groups / (s.overMs / 1000))}/s). Visible = its own parent message in ${STORM_CHANNEL}, or named in a digest message there (a row with a button, or a line of its list); "counted" also accepts being inside a digest's total ("…and N more").`,
+      'The storm\'s Switchboard runs from its sources under tsx (bench/targets/switchboard-server.ts), whose loader counts in its RSS; `footprint` measures the compiled one.',
       `Escalation pings: ${s.pings.length} incidents opened just before the storm with a policy paging a user and a user group ${'10 s'} after opening, so each step falls due during the storm; measured from the step's due time to the thread reply and the DM reaching Slack.`,
     ],
   };
@@ -154,6 +159,36 @@ function statementsTable(r: StatementReport): Table {
     rows: r.statements.map((s) => [s.sql.length > 110 ? `${s.sql.slice(0, 107)}…` : s.sql, (s.calls / r.notifications).toFixed(2), s.perNotificationMs.toFixed(3), s.eachMs.toFixed(3)]),
     notes: [
       `${r.perNotificationMs.toFixed(2)} ms per notification end to end (${perSecond(1000 / r.perNotificationMs)} ${r.phase === 'accept' ? 'on one connection' : 'by one processor'}); ${r.transactionMs.toFixed(2)} ms of it in the store; ${r.statementsPerNotification.toFixed(1)} SQL statements (round trips) per notification besides BEGIN/COMMIT.`,
+    ],
+  };
+}
+
+const mb = (bytes: number) => `${(bytes / 1_048_576).toFixed(0)} MB`;
+
+function footprintTable(r: FootprintReport): Table {
+  const idle = `${(r.idleMs / 1000).toFixed(0)} s`;
+  const row = (f: Footprint, readyBar: number | undefined, rssBar: number | undefined): string[][] => {
+    const peak = Math.max(f.rssReady, f.rssIdle, f.rssLoaded ?? 0);
+    return [
+      [f.label, 'start → /readyz', seconds(f.readyMs), readyBar ? `≤ ${seconds(readyBar)}` : '', readyBar ? verdict(f.readyMs <= readyBar) : ''],
+      ['', `RSS at ready / after ${idle} idle`, `${mb(f.rssReady)} / ${mb(f.rssIdle)}`, rssBar ? `≤ ${rssBar} MB` : '', rssBar ? verdict(Math.max(f.rssReady, f.rssIdle) <= rssBar * 1_048_576) : ''],
+      ...(f.rssLoaded !== undefined
+        ? [['', `RSS after ${count(r.incidents)} incidents (applied in ${seconds(f.loadMs!)})`, mb(f.rssLoaded), rssBar ? `≤ ${rssBar} MB` : '', rssBar ? verdict(peak <= rssBar * 1_048_576) : '']]
+        : []),
+    ];
+  };
+  return {
+    title: 'Footprint — compiled Switchboard (`node dist/main.js`), whole process tree, beside a minimal Bolt app with a pg pool',
+    header: ['process', 'measure', 'value', 'bar', ''],
+    rows: [
+      ...row(r.baseline, undefined, undefined),
+      ...row(r.postgres, FOOTPRINT_BAR.postgresReadyMs, FOOTPRINT_BAR.postgresRss),
+      ...row(r.embeddedFirst, FOOTPRINT_BAR.embeddedFirstMs, FOOTPRINT_BAR.embeddedRss),
+      ...row(r.embeddedRestart, FOOTPRINT_BAR.embeddedRestartMs, FOOTPRINT_BAR.embeddedRss),
+    ],
+    notes: [
+      'RSS is the sum of VmRSS over the process and every process under it. Start is from spawning `node` to the first 200 from /readyz (polled every 20 ms), so it includes loading Node itself.',
+      'Both Switchboards post to a fake Slack Web API in the bench process (HTTP mode, not the sandbox). The incidents are new alert groups sent 16 at a time; "applied" is when /metrics shows no notification pending.',
     ],
   };
 }
@@ -185,12 +220,13 @@ async function profileTables(dir: string): Promise<Table[]> {
   return tables;
 }
 
-async function writeDocs(markdown: string): Promise<void> {
-  const current = await readFile(DOCS, 'utf8').catch(() => '');
-  const block = `${START_MARK}\n${markdown}\n${END_MARK}`;
-  const start = current.indexOf(START_MARK);
-  const end = current.indexOf(END_MARK);
-  const next = start >= 0 && end > start ? current.slice(0, start) + block + current.slice(end + END_MARK.length) : `# Benchmarks\n\n${block}\n`;
+async function writeDocs(markdown: string, group: string): Promise<void> {
+  const current = await readFile(DOCS, 'utf8').catch(() => '# Benchmarks\n');
+  const { start: startMark, end: endMark } = marks(group);
+  const block = `${startMark}\n${markdown}\n${endMark}`;
+  const start = current.indexOf(startMark);
+  const end = current.indexOf(endMark);
+  const next = start >= 0 && end > start ? current.slice(0, start) + block + current.slice(end + endMark.length) : `${current.trimEnd()}\n\n${block}\n`;
   await writeFile(DOCS, next);
 }
 
@@ -225,6 +261,10 @@ async function main(): Promise<void> {
       const report = await runStorm({ groups: 1_000, overMs: 10_000, visibleWithinMs: BAR.stormVisibleMs, pingsDueAtMs: [2_500, 5_000, 7_500], logLevel, log });
       tables.push(stormTable(report));
     }
+    if (which === 'footprint') {
+      log('footprint…');
+      tables.push(footprintTable(await runFootprint({ idleMs: Number(values['idle-seconds']) * 1000, incidents: 1_000, log })));
+    }
     if (which === 'statements') {
       log('statements…');
       for (const report of await runStatements({ notifications: 1_000, warmup: 200, log })) tables.push(statementsTable(report));
@@ -235,7 +275,7 @@ async function main(): Promise<void> {
     process.stdout.write(`\n${header}\n\n${[...tables, ...profiles].map(toText).join('\n\n')}\n`);
     if (values['write-docs']) {
       const md = [`Run on ${began.toISOString().slice(0, 16).replace('T', ' ')} UTC, ${took.toFixed(0)} s, with:`, '', '```sh', `npx ${command}`, '```', '', `Machine: ${about}.`, '', ...tables.map((t) => toMarkdown(t)).flatMap((t) => [t, ''])].join('\n');
-      await writeDocs(md.trimEnd());
+      await writeDocs(md.trimEnd(), which === 'footprint' ? 'footprint' : 'results');
       log(`\nwrote ${DOCS.pathname}`);
     }
   } finally {

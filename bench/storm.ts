@@ -3,6 +3,7 @@ import { Pool } from 'undici';
 import { incidentMessageKey } from '../src/alerts/project-incident.js';
 import { createPostgresDb } from '../src/store/postgres-db.js';
 import type { RecordedCall } from '../test/fakes/fake-slack.js';
+import { treeRss } from './lib/rss.js';
 import { stormNotification } from './lib/notifications.js';
 import { summarize, type LatencySummary } from './lib/stats.js';
 import { startSwitchboardUnderTest, WEBHOOK_HEADERS } from './lib/switchboard-under-test.js';
@@ -83,6 +84,8 @@ export interface StormReport {
   postGapMs: { mean: number; max: number; posts: number };
   pings: PingDelay[];
   visibleWithinMs: number;
+  /** The Switchboard's process tree at its largest, sampled every 250 ms from its start to the end of the measurement. */
+  peakRss: number;
 }
 
 const UUID = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}';
@@ -100,6 +103,8 @@ export async function runStorm(options: StormOptions): Promise<StormReport> {
   const db = createPostgresDb(sut.databaseUrl, { max: 2, applicationName: 'switchboard-bench' });
   const pool = new Pool(sut.target.url, { connections: 64, headersTimeout: 15_000, bodyTimeout: 15_000 });
   const slack = sut.slack;
+  let peakRss = treeRss(sut.target.pid);
+  const sampler = setInterval(() => (peakRss = Math.max(peakRss, treeRss(sut.target.pid))), 250);
   try {
     const post = async (body: string) => {
       const res = await pool.request({ path: '/alertmanager', method: 'POST', headers: WEBHOOK_HEADERS, body });
@@ -255,8 +260,10 @@ export async function runStorm(options: StormOptions): Promise<StormReport> {
         return { ...(calls.thread ? { threadMs: calls.thread.at - p.dueAt } : {}), ...(calls.dm ? { dmMs: calls.dm.at - p.dueAt } : {}) };
       }),
       visibleWithinMs: options.visibleWithinMs,
+      peakRss,
     };
   } finally {
+    clearInterval(sampler);
     await pool.close();
     await db.close();
     await sut.close();
