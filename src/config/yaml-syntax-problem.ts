@@ -8,6 +8,8 @@ interface KeyColumn {
   /** 1-based line of the last key seen in that column, and the key, for the message. */
   line: number;
   key: string;
+  /** The first key under a `key:` line: it sets the column of its mapping, so it may be the one out of place. */
+  first?: boolean;
 }
 
 interface IndentMistake {
@@ -60,19 +62,21 @@ export function findIndentMistake(lines: readonly string[], lastLine: number): I
       (opened !== undefined && (dashes.length > 0 ? indent >= opened : indent > opened)) ||
       stack.some((k) => k.col === indent && k.kind === (dashes.length > 0 ? 'item' : 'key'));
     if (!fits) {
-      if (!key) continue; // a plain value continued on the next line
-      const keys = stack.filter((k) => k.kind === 'key');
+      if (!key && dashes.length === 0) continue; // a plain value continued on the next line
+      const kind = dashes.length > 0 ? 'item' : 'key';
+      const keys = stack.filter((k) => k.kind === kind);
       const below = [...keys].reverse().find((k) => k.col < indent);
       const above = keys.find((k) => k.col > indent);
       const near = [below, above].filter((k): k is KeyColumn => k !== undefined);
       const distance = Math.min(...near.map((k) => Math.abs(k.col - indent)));
-      return { line: index + 1, col: keyCol, key: unquote(key[1]!), near: near.filter((k) => Math.abs(k.col - indent) === distance).sort((a, b) => b.col - a.col) };
+      return { line: index + 1, col: indent, key: kind === 'item' ? '-' : unquote(key![1]!), near: near.filter((k) => Math.abs(k.col - indent) === distance).sort((a, b) => b.col - a.col) };
     }
+    const first = opened !== undefined && indent > opened && dashes.length === 0;
     stack = stack.filter((k) => k.col < indent || (k.col === indent && k.kind === 'item' && dashes.length > 0));
     for (const col of dashes) if (!stack.some((k) => k.col === col && k.kind === 'item')) stack.push({ col, kind: 'item', line: index + 1, key: '-' });
     opened = undefined;
     if (key) {
-      stack.push({ col: keyCol, kind: 'key', line: index + 1, key: unquote(key[1]!) });
+      stack.push({ col: keyCol, kind: 'key', line: index + 1, key: unquote(key[1]!), first });
       const value = rest.slice(key[0].length).replace(/(^|\s+)#.*$/, '').trim();
       if (value === '') opened = keyCol;
       else if (/^[|>][+-]?\d*$/.test(value)) scalarIndent = keyCol;
@@ -91,9 +95,14 @@ export function findIndentMistake(lines: readonly string[], lastLine: number): I
 }
 
 function indentMessage(mistake: IndentMistake): string {
-  const where = (k: KeyColumn) => (k.line === 0 ? 'column 1, as a top-level setting' : `column ${k.col + 1}, in line with \`${k.key}:\` on line ${k.line}`);
-  const fix = mistake.near.length ? ` Move it to ${mistake.near.map(where).join(', or to ')}.` : ' Move it to the column of the keys it belongs with.';
-  return `\`${mistake.key}:\` starts at column ${mistake.col + 1}, where no mapping above it keeps its keys, so YAML cannot tell what it belongs to.${fix}`;
+  const named = (key: string) => (key === '-' ? 'the `-` item' : `\`${key}:\``);
+  const where = (k: KeyColumn) => (k.line === 0 ? 'column 1, as a top-level setting' : `column ${k.col + 1}, in line with ${named(k.key)} on line ${k.line}`);
+  const fix = mistake.near.length ? ` Move it to ${mistake.near.map(where).join(', or to ')}.` : ' Move it to the column of the entries it belongs with.';
+  // The first key of a mapping sets its column: when that key is the one shifted, its sibling is reported.
+  const setter = mistake.near.find((k) => k.first && k.line === mistake.line - 1);
+  const orFirst = setter ? ` If line ${setter.line} is the one out of place, move ${named(setter.key)} there to column ${mistake.col + 1} instead.` : '';
+  const what = mistake.key === '-' ? 'This `-` item starts at column %, where no list above it keeps its items' : `\`${mistake.key}:\` starts at column %, where no mapping above it keeps its keys`;
+  return `${what.replace('%', String(mistake.col + 1))}, so YAML cannot tell what it belongs to.${fix}${orFirst}`;
 }
 
 /** YAML's own words, without the position it appends (shown separately) and its code snippet. */
@@ -122,7 +131,10 @@ export function yamlSyntaxProblem(text: string, errors: readonly YAMLError[], fi
     const key = KEY.exec((lines[start.line - 1] ?? '').trimStart().replace(/^(-\s+)+/, ''))?.[1];
     return problem(start.line, start.col, `${key ? `\`${unquote(key.trim())}\`` : 'this key'} is given twice in the same mapping. Keep one of them.`);
   }
-  const mistake = start ? findIndentMistake(lines, Math.max(start.line, end?.line ?? 0) + 1) : undefined;
+  // YAML often reports the blank line or comment before the key it stumbled on; look up to that key, and the line after it.
+  let until = Math.max(start?.line ?? 0, end?.line ?? 0);
+  while (until > 0 && until < lines.length && /^\s*(#.*)?$/.test(lines[until - 1]!)) until++;
+  const mistake = start ? findIndentMistake(lines, until + 1) : undefined;
   if (mistake) return problem(mistake.line, mistake.col + 1, indentMessage(mistake));
   if (!start) return { path: '(YAML syntax)', message: yamlWords(first) };
 

@@ -67,6 +67,21 @@ describe('switchboard check explains a catalog mistake once, where it is, with t
     expect(stderr).toContain('9 |    restart:\n        |    ^');
   });
 
+  it('a first key shifted names both ways out: move its sibling, or move it', async () => {
+    const file = await catalog('first.yml', `version: 1\nservices:\n  api-gateway:\n     name: Resilient API Gateway\n    health: []\n`);
+    const { stderr } = await switchboard('check', file);
+    expect(stderr).toContain(`${file}:5:5 (YAML syntax): \`health:\` starts at column 5`);
+    expect(stderr).toContain('Move it to column 6, in line with `name:` on line 4. If line 4 is the one out of place, move `name:` there to column 5 instead.');
+  });
+
+  it('a list item shifted is named as an item', async () => {
+    const file = await catalog('item.yml', `${HEAD}     - name: upstream\n        kind: tcp\n        host: 127.0.0.1\n        port: 5001\n`);
+    const { stderr } = await switchboard('check', file);
+    expect(stderr).toContain('has 1 problem:');
+    expect(stderr).toContain(`${file}:9:6 (YAML syntax): This \`-\` item starts at column 6, where no list above it keeps its items`);
+    expect(stderr).toContain('Move it to column 7, in line with the `-` item on line 6.');
+  });
+
   it.each([
     ['a tab', `version: 1\nservices:\n  a:\n\tname: A\n`, 'indented with a tab', ':4:1'],
     ['a missing colon', `version: 1\nservices:\n  a:\n    name A\n    health: []\n`, 'Add the colon after the key (`name: …`)', ':4:5'],
