@@ -44,7 +44,7 @@ export function renderHelp(registry: Registry): Reply {
     [
       '*Switchboard* runs your runbooks from Slack. Type `/ops help &lt;command&gt;` for the details and examples of one command.',
       ...groups,
-      'Roles in the catalog grant permissions; `operate` includes `read`, and `admin` includes both. A service in the catalog may require a higher permission for a command.',
+      'Roles in the catalog grant permissions; `operate` includes `read`, and `admin` includes both. The `permissions:` of a service in the catalog may set another one for a command.',
     ].join('\n'),
   );
 }
