@@ -61,7 +61,8 @@ export function parseOpsCommand(text: string): ParseResult {
   if ('error' in tokenized) return { ok: false, error: tokenized.error };
   const words: string[] = [];
   const flags: Record<string, string | true> = {};
-  const tokens = tokenized.tokens;
+  // People copy `/ops help` from the README into a box that already says /ops; the command name is not a verb.
+  const tokens = tokenized.tokens[0]?.quoted === false && tokenized.tokens[0].value.toLowerCase() === '/ops' ? tokenized.tokens.slice(1) : tokenized.tokens;
   for (let i = 0; i < tokens.length; i++) {
     const token = tokens[i]!;
     if (token.quoted || !token.value.startsWith('--') || token.value === '--') {

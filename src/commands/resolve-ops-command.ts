@@ -4,7 +4,7 @@ import { UserError } from './errors.js';
 import { renderHelp, renderVerbHelp, usage } from './help.js';
 import { parseOpsCommand } from './parse-ops-command.js';
 import type { Registry } from './registry.js';
-import type { Reply } from './reply.js';
+import { escapeMrkdwn, type Reply } from './reply.js';
 import { didYouMean } from './suggest.js';
 
 /** What `/ops …` text turns into: an immediate answer, or an action to dispatch. */
@@ -63,11 +63,11 @@ export function resolveOpsCommand(text: string, registry: Registry, catalog: Cat
   for (const [index, spec] of binding.args.entries()) {
     const value = args[index];
     if (value === undefined) {
-      if (!spec.optional) return usageError(action, `Missing <${spec.name}>.`);
+      if (!spec.optional) return usageError(action, `Missing &lt;${spec.name}&gt;.`);
       continue;
     }
     // Chat text never becomes an option of a program or a path: only catalog ids and plain words pass.
-    if (value.startsWith('-') && !spec.rest) return usageError(action, `<${spec.name}> cannot start with "-".`);
+    if (value.startsWith('-') && !spec.rest) return usageError(action, `&lt;${spec.name}&gt; cannot start with "-".`);
     if (spec.kind === 'service' && !(value in catalog.services)) {
       const error = new UserError('SERVICE_NOT_FOUND', { service: value, hint: didYouMean(value, Object.keys(catalog.services)) });
       return { kind: 'reply', reply: { text: error.message } };
@@ -84,7 +84,7 @@ export function resolveOpsCommand(text: string, registry: Registry, catalog: Cat
   // Checked here too, so a bad argument is answered in the acknowledgement rather than after "Running…".
   const checked = action.input.safeParse(input);
   if (!checked.success) {
-    const problems = checked.error.issues.map((i) => `<${String(i.path[0] ?? 'input')}> ${i.message}`).join('; ');
+    const problems = checked.error.issues.map((i) => `&lt;${String(i.path[0] ?? 'input')}&gt; ${escapeMrkdwn(i.message)}`).join('; ');
     return usageError(action, `${problems}.`);
   }
   return { kind: 'dispatch', action, input, display: `/ops ${text.trim()}` };

@@ -1,7 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import { LineCounter, parseDocument, isMap, isScalar, isSeq, type Document } from 'yaml';
 import { CatalogSchema, type Catalog } from './catalog-schema.js';
-import { formatProblems, problemsFromZod, type ConfigProblem } from './problems.js';
+import { knownKeysAt } from './known-keys.js';
+import { formatProblems, problemsFromZod, sourceExcerpt, type ConfigProblem } from './problems.js';
+import { yamlSyntaxProblem } from './yaml-syntax-problem.js';
 
 export class CatalogError extends Error {
   constructor(
@@ -46,7 +48,7 @@ const rangeOf = (node: unknown): [number, number, number] | undefined =>
   node && typeof node === 'object' && 'range' in node ? (node.range as [number, number, number] | undefined) : undefined;
 
 /** The file position of a problem: the key that holds the bad value, or the nearest parent that exists. */
-function locate(doc: Document, lines: LineCounter, file: string, dotted: string): string | undefined {
+function locate(doc: Document, lines: LineCounter, dotted: string): { line: number; col: number } | undefined {
   const keys = (dotted.match(/[^.[\]]+/g) ?? []).map((k) => (/^\d+$/.test(k) ? Number(k) : k));
   for (let depth = keys.length; depth > 0; depth--) {
     const parent = depth === 1 ? doc.contents : doc.getIn(keys.slice(0, depth - 1), true);
@@ -58,48 +60,33 @@ function locate(doc: Document, lines: LineCounter, file: string, dotted: string)
     } else if (isSeq(parent) && typeof last === 'number') {
       range = rangeOf(parent.items[last]);
     }
-    if (range) {
-      const { line, col } = lines.linePos(range[0]);
-      return `${file}:${line}:${col}`;
-    }
+    if (range) return lines.linePos(range[0]);
   }
   const top = rangeOf(doc.contents);
-  if (!top) return undefined;
-  const { line, col } = lines.linePos(top[0]);
-  return `${file}:${line}:${col}`;
+  return top ? lines.linePos(top[0]) : undefined;
 }
 
 /** Parses and validates a catalog text; every problem is reported at once with its path and line. */
 export function parseCatalog(text: string, file: string, env: Record<string, string | undefined>): Catalog {
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: true, uniqueKeys: true });
-  if (doc.errors.length > 0) {
-    throw new CatalogError(
-      file,
-      doc.errors.map((e) => {
-        const pos = e.linePos?.[0];
-        return {
-          path: '(YAML syntax)',
-          message: e.message.split('\n')[0] ?? e.message,
-          ...(pos ? { location: `${file}:${pos.line}:${pos.col}` } : {}),
-        };
-      }),
-    );
-  }
+  if (doc.errors.length > 0) throw new CatalogError(file, [yamlSyntaxProblem(text, doc.errors, file)]);
   const problems: ConfigProblem[] = [];
   const raw = interpolate(doc.toJS() ?? {}, env, [], problems);
   const result = CatalogSchema.safeParse(raw);
   if (!result.success) {
     // A value left empty by a missing variable is reported once, as the missing variable.
     const unset = new Set(problems.map((p) => p.path));
-    problems.push(...problemsFromZod(result.error, 'catalog').filter((p) => !unset.has(p.path)));
+    const knownKeys = (path: readonly PropertyKey[]) => knownKeysAt(CatalogSchema, path, raw);
+    problems.push(...problemsFromZod(result.error, 'catalog', knownKeys).filter((p) => !unset.has(p.path)));
   }
   if (problems.length > 0) {
+    const sourceLines = text.split(/\r?\n/);
     throw new CatalogError(
       file,
       problems.map((p) => {
-        const location = locate(doc, lines, file, p.path);
-        return location ? { ...p, location } : p;
+        const at = locate(doc, lines, p.path);
+        return at ? { ...p, location: `${file}:${at.line}:${at.col}`, excerpt: sourceExcerpt(sourceLines, at.line, at.col) } : p;
       }),
     );
   }

@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { didYouMean } from '../commands/suggest.js';
 
 /** One thing wrong with the configuration, where it is, and how to fix it. */
 export interface ConfigProblem {
@@ -7,7 +8,27 @@ export interface ConfigProblem {
   message: string;
   /** `file:line:column` when the problem comes from a file. */
   location?: string;
+  /** The lines of the file around `location`, with a caret under the column (see `sourceExcerpt`). */
+  excerpt?: string[];
 }
+
+/**
+ * The line at `line`:`col` (1-based) and the one before it, numbered, with a caret under the
+ * column, as compilers show a mistake:
+ *
+ *        9 |       - name: upstream
+ *       10 |          kind: tcp
+ *          |          ^
+ */
+export function sourceExcerpt(lines: readonly string[], line: number, col: number): string[] {
+  const width = String(line).length;
+  const numbered = (n: number) => `${String(n).padStart(width)} | ${(lines[n - 1] ?? '').replace(/\t/g, ' ')}`;
+  const previous = line > 1 && (lines[line - 2] ?? '').trim() !== '' ? [numbered(line - 1)] : [];
+  return [...previous, numbered(line), `${' '.repeat(width)} | ${' '.repeat(Math.max(0, col - 1))}^`];
+}
+
+/** Where an unknown key was found: the keys allowed there, for "did you mean". */
+export type KnownKeys = (path: readonly PropertyKey[]) => readonly string[];
 
 export function formatPath(path: readonly PropertyKey[]): string {
   let out = '';
@@ -18,12 +39,15 @@ export function formatPath(path: readonly PropertyKey[]): string {
   return out;
 }
 
-export function problemsFromZod(error: z.ZodError, source: 'env' | 'catalog'): ConfigProblem[] {
+export function problemsFromZod(error: z.ZodError, source: 'env' | 'catalog', knownKeys?: KnownKeys): ConfigProblem[] {
   return error.issues.flatMap((issue) => {
     if (issue.code === 'unrecognized_keys') {
+      const known = knownKeys?.(issue.path) ?? [];
       return issue.keys.map((key) => ({
         path: formatPath([...issue.path, key]),
-        message: 'is not a known setting; check its spelling against the configuration reference in README.md',
+        message: known.length
+          ? `is not a known setting.${didYouMean(key, known)} The settings here are: ${known.join(', ')}.`
+          : 'is not a known setting; check its spelling against the configuration reference in README.md',
       }));
     }
     if (issue.code === 'invalid_key') {
@@ -44,6 +68,6 @@ export function problemsFromZod(error: z.ZodError, source: 'env' | 'catalog'): C
 
 export function formatProblems(problems: readonly ConfigProblem[]): string {
   return problems
-    .map((p) => `  - ${p.location ? `${p.location} ` : ''}${p.path}: ${p.message}`)
+    .map((p) => [`  - ${p.location ? `${p.location} ` : ''}${p.path}: ${p.message}`, ...(p.excerpt ?? []).map((line) => `      ${line}`)].join('\n'))
     .join('\n');
 }

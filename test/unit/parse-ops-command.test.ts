@@ -27,6 +27,11 @@ describe('parseOpsCommand', () => {
     ['ack 12 "--not-a-flag"', ['ack', '12', '--not-a-flag'], {}],
     ['ack -- 12', ['ack', '--', '12'], {}],
     ['x --A value', ['x'], { a: 'value' }],
+    ['/ops help', ['help'], {}],
+    ['  /OPS restart api-gateway', ['restart', 'api-gateway'], {}],
+    ['/ops', [], {}],
+    ['note /ops is typed twice', ['note', '/ops', 'is', 'typed', 'twice'], {}],
+    ['"/ops" help', ['/ops', 'help'], {}],
   ])('%j', (text, expectedWords, expectedFlags) => {
     const parsed = words(text);
     expect(parsed.words).toEqual(expectedWords);

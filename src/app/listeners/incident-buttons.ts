@@ -107,7 +107,7 @@ export function registerIncidentButtons(app: App, deps: { dispatcher: Dispatcher
       await client.views.open({ trigger_id: body.trigger_id, view: silenceModal(incident) });
     } catch (error) {
       deps.logger.warn({ err: error }, 'could not open the silence dialog');
-      await respondSafely(respond, { response_type: 'ephemeral', replace_original: false, text: 'Slack did not open the dialog in time; use `/ops silence #<incident> 4h` instead.' }, deps.logger);
+      await respondSafely(respond, { response_type: 'ephemeral', replace_original: false, text: 'Slack did not open the dialog in time; use `/ops silence #&lt;incident&gt; 4h` instead.' }, deps.logger);
     }
   });
 

@@ -1,5 +1,6 @@
 import { CheckCancelled, CheckTimedOut } from './check-aborted.js';
 import { describeError } from './describe-error.js';
+import { onAbort } from './probes/on-abort.js';
 import { probeFor, targetOf } from './probes/probe-for.js';
 import { redact, secretsOf } from './redact.js';
 import type { HealthCheck } from './schema.js';
@@ -19,23 +20,26 @@ const CLIENT_TIMEOUT_GRACE_MS = 250;
  */
 export async function runCheck(check: HealthCheck, external: AbortSignal | undefined, now: () => number): Promise<CheckResult> {
   const started = now();
-  const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(new CheckTimedOut(check.timeout)), check.timeout);
-  const cancel = () => controller.abort(new CheckCancelled());
-  if (external?.aborted) cancel();
-  external?.addEventListener('abort', cancel, { once: true });
+  const deadline = new AbortController();
+  const timer = setTimeout(() => deadline.abort(new CheckTimedOut(check.timeout)), check.timeout);
+  // The caller's signal is shared by every check of a run (`/ops health` of all services runs
+  // dozens). AbortSignal.any follows it without adding a listener to it, where one listener per
+  // check would pass Node's limit of 10 and print MaxListenersExceededWarning.
+  const signal = external ? AbortSignal.any([deadline.signal, external]) : deadline.signal;
 
+  const aborted = rejectOnAbort(signal);
   let outcome: ProbeOutcome;
   try {
-    outcome = await Promise.race([startProbe(check, controller.signal, now), rejectOnAbort(controller.signal)]);
+    outcome = await Promise.race([startProbe(check, signal, now), aborted.promise]);
   } catch (error) {
     // After an abort the probe's own error ("This operation was aborted") says less than why we aborted.
-    const cause = controller.signal.aborted ? controller.signal.reason : error;
+    const cause = deadline.signal.aborted ? deadline.signal.reason : external?.aborted ? new CheckCancelled() : error;
     const reason = cause instanceof CheckTimedOut || cause instanceof CheckCancelled ? cause.message : describeError(cause, targetOf(check));
     outcome = { status: 'fail', reason };
   } finally {
     clearTimeout(timer);
-    external?.removeEventListener('abort', cancel);
+    // A composite signal with a listener is kept alive until it aborts; a check that ended must let go.
+    aborted.stop();
   }
   return toResult(check, outcome, Math.max(0, now() - started));
 }
@@ -51,11 +55,13 @@ function startProbe(check: HealthCheck, signal: AbortSignal, now: () => number):
   return running;
 }
 
-function rejectOnAbort(signal: AbortSignal): Promise<never> {
-  return new Promise((_, reject) => {
-    if (signal.aborted) reject(signal.reason);
-    else signal.addEventListener('abort', () => reject(signal.reason), { once: true });
+/** Rejects when the signal aborts; `stop` removes its listener once the check is over. */
+function rejectOnAbort(signal: AbortSignal): { promise: Promise<never>; stop: () => void } {
+  let stop = () => {};
+  const promise = new Promise<never>((_, reject) => {
+    stop = onAbort(signal, () => reject(signal.reason));
   });
+  return { promise, stop };
 }
 
 function toResult(check: HealthCheck, outcome: ProbeOutcome, latencyMs: number): CheckResult {
