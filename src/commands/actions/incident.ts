@@ -1,11 +1,10 @@
 import { z } from 'zod';
 import type { IncidentView } from '../../alerts/incident-view.js';
-import { slackDate } from '../../alerts/mrkdwn.js';
+import { codeSpan, escapeAlertText, mentionUser, slackDate } from '../../alerts/mrkdwn.js';
 import { Duration, formatDuration } from '../../config/duration.js';
 import { formatMatchers, matchersFromLabels } from '../../integrations/alertmanager/index.js';
 import { defineAction, type ActionDeps } from '../action.js';
 import { UserError } from '../errors.js';
-import { escapeMrkdwn } from '../reply.js';
 
 /** `42`, `#42`, or the incident id a button carries. */
 const IncidentRef = z.string().regex(/^#?\d{1,9}$|^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/, 'must be an incident number such as 42');
@@ -17,7 +16,11 @@ export async function requireIncident(deps: ActionDeps, ref: string): Promise<In
   return incident;
 }
 
-const label = (i: Pick<IncidentView, 'number' | 'title' | 'service'>) => `#${i.number} ${escapeMrkdwn(i.title)}${i.service ? ` (\`${i.service}\`)` : ''}`;
+/**
+ * `#42 ServiceDown (`api-gateway`)`. Title and service come from alert labels, which anyone who
+ * writes a Prometheus rule controls: escaped, so they cannot mention, link or close the code span.
+ */
+const label = (i: Pick<IncidentView, 'number' | 'title' | 'service'>) => `#${i.number} ${escapeAlertText(i.title, 150)}${i.service ? ` (${codeSpan(i.service, 80)})` : ''}`;
 
 export const incidentList = defineAction({
   id: 'incident.list',
@@ -33,9 +36,9 @@ export const incidentList = defineAction({
     const open = await deps.incidents.open(30);
     if (open.length === 0) return { ok: true, summary: 'no open incidents', reply: { text: '✓ No open incidents.' } };
     const lines = open.map((i) => {
-      const ack = i.acknowledged ? ` — ack <@${i.acknowledged.userId}>` : ' — *not acknowledged*';
+      const ack = i.acknowledged ? ` — ack ${mentionUser(i.acknowledged.userId)}` : ' — *not acknowledged*';
       const since = slackDate(i.startedAt);
-      return `• [${escapeMrkdwn(i.severity)}] ${label(i)} — ${i.counts.firing} firing since ${since}${ack}${i.silence ? ' — silenced' : ''}`;
+      return `• [${escapeAlertText(i.severity, 20)}] ${label(i)} — ${i.counts.firing} firing since ${since}${ack}${i.silence ? ' — silenced' : ''}`;
     });
     return { ok: true, summary: `${open.length} open`, reply: { text: [`*${open.length} open incident${open.length === 1 ? '' : 's'}*`, ...lines].join('\n') } };
   },
@@ -55,7 +58,7 @@ export const incidentAck = defineAction({
     const incident = await requireIncident(deps, input.incident);
     const result = await deps.incidents.acknowledge(incident.id, actor.id);
     if (result.events.length > 0) return { ok: true, summary: `acknowledged #${incident.number}`, reply: { text: `✓ You acknowledged ${label(incident)}.` } };
-    const why = incident.status === 'resolved' ? 'it is resolved' : `<@${incident.acknowledged?.userId ?? 'someone'}> already acknowledged it`;
+    const why = incident.status === 'resolved' ? 'it is resolved' : `${incident.acknowledged ? mentionUser(incident.acknowledged.userId) : 'someone'} already acknowledged it`;
     return { ok: true, summary: `#${incident.number} unchanged: ${why}`, reply: { text: `${label(incident)} is unchanged: ${why}.` } };
   },
 });
@@ -124,7 +127,7 @@ export const silenceCreate = defineAction({
     return {
       ok: true,
       summary: `silence ${id} on ${formatMatchers(matchers)} for ${formatDuration(input.duration)}`,
-      reply: { text: `🔕 Silenced ${escapeMrkdwn(formatMatchers(matchers))} until ${until} (silence \`${id}\`). \`/ops unsilence ${id}\` lifts it.`, public: true },
+      reply: { text: `🔕 Silenced ${escapeAlertText(formatMatchers(matchers), 1_000)} until ${until} (silence ${codeSpan(id, 60)}). ${codeSpan(`/ops unsilence ${id}`, 80)} lifts it.`, public: true },
     };
   },
 });
@@ -146,7 +149,7 @@ export const silenceExpire = defineAction({
     if (!/^[0-9a-f-]{36}$/.test(silenceId)) throw new UserError('INCIDENT_NOT_SILENCED', { ref: input.silence.replace(/^#/, '') });
     await silencer.expire(silenceId, { signal });
     if (byIncident) await deps.incidents.setSilence(byIncident.id, null, actor.id);
-    return { ok: true, summary: `expired ${silenceId}`, reply: { text: `🔔 Lifted silence \`${silenceId}\`.`, public: true } };
+    return { ok: true, summary: `expired ${silenceId}`, reply: { text: `🔔 Lifted silence ${codeSpan(silenceId, 60)}.`, public: true } };
   },
 });
 
