@@ -1,11 +1,15 @@
 import type { AnyAction, SlashBinding } from './action.js';
 import type { Registry } from './registry.js';
-import { textReply, type Reply } from './reply.js';
+import { escapeMrkdwn, textReply, type Reply } from './reply.js';
 
+/**
+ * `restart &lt;service&gt;`: mrkdwn, since every usage goes to Slack, which would take a bare
+ * `<service>` for a link or a mention even inside a code span; it shows as `<service>`.
+ */
 export function usage(binding: SlashBinding): string {
   const args = binding.args.map((a) => (a.optional ? `[${a.name}${a.rest ? '…' : ''}]` : `<${a.name}${a.rest ? '…' : ''}>`));
   const flags = Object.keys(binding.flags ?? {}).map((f) => `[--${f} …]`);
-  return [binding.verb, ...args, ...flags].join(' ');
+  return escapeMrkdwn([binding.verb, ...args, ...flags].join(' '));
 }
 
 const RISK_NOTE = { read: '', change: ' (changes things)', destructive: ' (destructive: asks to confirm)' } as const;
@@ -14,7 +18,7 @@ const RISK_NOTE = { read: '', change: ' (changes things)', destructive: ' (destr
 export function renderHelp(registry: Registry): Reply {
   const lines = registry.slashActions().map((a) => `• \`/ops ${usage(a.slash!)}\` — ${a.description}${RISK_NOTE[a.risk]}`);
   return textReply(
-    ['*Switchboard* runs your runbooks from Slack.', ...lines, '• `/ops help <command>` — details and examples for one command'].join('\n'),
+    ['*Switchboard* runs your runbooks from Slack.', ...lines, '• `/ops help &lt;command&gt;` — details and examples for one command'].join('\n'),
   );
 }
 

@@ -63,7 +63,7 @@ export function resolveOpsCommand(text: string, registry: Registry, catalog: Cat
   for (const [index, spec] of binding.args.entries()) {
     const value = args[index];
     if (value === undefined) {
-      if (!spec.optional) return usageError(action, `Missing <${spec.name}>.`);
+      if (!spec.optional) return usageError(action, `Missing &lt;${spec.name}&gt;.`);
       continue;
     }
     // Chat text never becomes an option of a program or a path: only catalog ids and plain words pass.

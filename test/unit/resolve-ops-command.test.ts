@@ -32,7 +32,7 @@ describe('resolveOpsCommand', () => {
   });
 
   it('lists the sub-commands of a verb family', () => {
-    expect(replyText('circuit')).toMatch(/circuit reset <service> \[breaker\].*circuit status <service>|circuit status <service>.*circuit reset/s);
+    expect(replyText('circuit')).toMatch(/circuit reset &lt;service&gt; \[breaker\].*circuit status &lt;service&gt;|circuit status &lt;service&gt;.*circuit reset/s);
   });
 
   it('suggests the closest verb for a typo', () => {
@@ -47,7 +47,7 @@ describe('resolveOpsCommand', () => {
     expect(replyText('circuit reset api-gateway "-rf"')).toContain('cannot start with "-"');
     expect(replyText('health api-gateway extra')).toContain('Too many arguments');
     expect(replyText('health api-gateway --server=x')).toContain('`--server` is not a flag of `/ops health`');
-    expect(replyText('circuit reset')).toContain('Missing <service>');
+    expect(replyText('circuit reset')).toContain('Missing &lt;service&gt;');
   });
 
   it('never lets injection text through as a service', () => {
@@ -59,8 +59,8 @@ describe('resolveOpsCommand', () => {
 
   it('answers help, help for a verb, and help for an unknown verb', () => {
     expect(replyText('')).toContain('/ops health [service]');
-    expect(replyText('help')).toContain('/ops circuit reset <service> [breaker]');
-    expect(replyText('help')).toContain('/ops db long-queries <service> [--older-than …]');
+    expect(replyText('help')).toContain('/ops circuit reset &lt;service&gt; [breaker]');
+    expect(replyText('help')).toContain('/ops db long-queries &lt;service&gt; [--older-than …]');
     expect(replyText('help circuit reset')).toContain('Needs the `operate` permission (destructive: asks to confirm)');
     expect(replyText('help health')).toContain('/ops health api-gateway');
     expect(replyText('help frobnicate')).toContain('not an /ops command');

@@ -54,7 +54,7 @@ export function renderPageDm(
 export function renderNobodyWarning(page: { level: number; levels: number; paged: number }, reasons: readonly string[]): string {
   const why = reasons.map((r) => escapeAlertText(r, 300)).join('; ');
   const who = page.paged > 0 ? 'Part of this level pages nobody' : 'This level pages nobody';
-  const advice = ' Page someone by hand, or set a stand-in with `/ops oncall override <schedule> <user> <duration>`.';
+  const advice = ' Page someone by hand, or set a stand-in with `/ops oncall override &lt;schedule&gt; &lt;user&gt; &lt;duration&gt;`.';
   return `${fitMrkdwn(`⚠️ Level ${page.level} of ${page.levels}: ${who}: ${why}.`, SLACK_LIMITS.sectionText - advice.length)}${advice}`;
 }
 

@@ -85,9 +85,14 @@ export const incidentResolve = defineAction({
 
 async function firingInAlertmanager(deps: ActionDeps, incident: IncidentView, signal: AbortSignal): Promise<number> {
   if (!deps.silencer || Object.keys(incident.groupLabels).length === 0) return 0;
-  // Not knowing is not a reason to refuse a resolve; the thread already shows the alerts.
-  const alerts = await deps.silencer.firingAlerts(matchersFromLabels({ ...incident.groupLabels }), { signal }).catch(() => []);
-  return alerts.filter((a) => a.status.silencedBy.length === 0).length;
+  // Not knowing is not a reason to refuse a resolve (nor are group labels Alertmanager cannot
+  // match, such as an empty value); the thread already shows the alerts.
+  try {
+    const alerts = await deps.silencer.firingAlerts(matchersFromLabels({ ...incident.groupLabels }), { signal });
+    return alerts.filter((a) => a.status.silencedBy.length === 0).length;
+  } catch {
+    return 0;
+  }
 }
 
 /** Silence durations people pick: 1h, 4h, 24h from the buttons, anything up to 30 days from /ops. */
