@@ -29,21 +29,33 @@ export const SLACK_LIMITS = Object.freeze({
 const ELLIPSIS = '…';
 
 /**
- * The pieces that must never be cut: a `<…>` link, mention or date, an `&…;` entity, a code
- * span or block, and a grapheme (a code point with its combining marks, joined emoji, flags).
- * Anything else is one code point.
+ * The pieces of mrkdwn that must never be cut: a `<…>` link, mention or date, an `&…;` entity,
+ * a code span or block. Between them, text is cut on graphemes (a letter with its combining
+ * marks, an emoji with its modifiers and joiners, a flag), as a person sees characters.
  */
-const MRKDWN_ATOM = /```[\s\S]*?```|`[^`\n]+`|<[^<>\n]*>|&(?:[a-zA-Z]+|#\d+);|\P{M}\p{M}*(?:\u200D\P{M}\p{M}*)*/gsu;
-const PLAIN_ATOM = /\P{M}\p{M}*(?:\u200D\P{M}\p{M}*)*|\p{M}/gsu;
+const MRKDWN_ATOM = /```[\s\S]*?```|`[^`\n]+`|<[^<>\n]*>|&(?:[a-zA-Z]+|#\d+);/g;
+const graphemes = new Intl.Segmenter('en', { granularity: 'grapheme' });
 
-function cutAtoms(text: string, max: number, atom: RegExp): string {
+function* pieces(text: string, markup: boolean): Generator<string> {
+  let at = 0;
+  if (markup) {
+    for (const match of text.matchAll(MRKDWN_ATOM)) {
+      for (const g of graphemes.segment(text.slice(at, match.index))) yield g.segment;
+      yield match[0];
+      at = match.index + match[0].length;
+    }
+  }
+  for (const g of graphemes.segment(text.slice(at))) yield g.segment;
+}
+
+function cutPieces(text: string, max: number, markup: boolean): string {
   if (text.length <= max) return text;
   if (max < ELLIPSIS.length) return '';
   let out = '';
-  for (const match of text.matchAll(atom)) {
-    // A whole atom or nothing: a link too long for what is left is left out, never cut.
-    if (out.length + match[0].length + ELLIPSIS.length > max) break;
-    out += match[0];
+  for (const piece of pieces(text, markup)) {
+    // A whole piece or nothing: a link too long for what is left is left out, never cut.
+    if (out.length + piece.length + ELLIPSIS.length > max) break;
+    out += piece;
   }
   return out.trimEnd() + ELLIPSIS;
 }
@@ -55,12 +67,12 @@ function cutAtoms(text: string, max: number, atom: RegExp): string {
  * anything.
  */
 export function fitMrkdwn(text: string, max: number): string {
-  return cutAtoms(text, max, MRKDWN_ATOM);
+  return cutPieces(text, max, true);
 }
 
 /** plain_text cut to `max` on a grapheme, with `…`. */
 export function fitPlain(text: string, max: number): string {
-  return cutAtoms(text, max, PLAIN_ATOM);
+  return cutPieces(text, max, false);
 }
 
 /**
