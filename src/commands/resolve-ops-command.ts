@@ -67,7 +67,7 @@ export function resolveOpsCommand(text: string, registry: Registry, catalog: Cat
       continue;
     }
     // Chat text never becomes an option of a program or a path: only catalog ids and plain words pass.
-    if (value.startsWith('-') && !spec.rest) return usageError(action, `<${spec.name}> cannot start with "-".`);
+    if (value.startsWith('-') && !spec.rest) return usageError(action, `&lt;${spec.name}&gt; cannot start with "-".`);
     if (spec.kind === 'service' && !(value in catalog.services)) {
       const error = new UserError('SERVICE_NOT_FOUND', { service: value, hint: didYouMean(value, Object.keys(catalog.services)) });
       return { kind: 'reply', reply: { text: error.message } };
@@ -84,7 +84,7 @@ export function resolveOpsCommand(text: string, registry: Registry, catalog: Cat
   // Checked here too, so a bad argument is answered in the acknowledgement rather than after "Running…".
   const checked = action.input.safeParse(input);
   if (!checked.success) {
-    const problems = checked.error.issues.map((i) => `<${String(i.path[0] ?? 'input')}> ${i.message}`).join('; ');
+    const problems = checked.error.issues.map((i) => `&lt;${String(i.path[0] ?? 'input')}&gt; ${i.message}`).join('; ');
     return usageError(action, `${problems}.`);
   }
   return { kind: 'dispatch', action, input, display: `/ops ${text.trim()}` };

@@ -78,9 +78,9 @@ describe('/ops oncall', () => {
 
   it('refuses a plain @name, saying how to name the person', async () => {
     const { immediate } = await ops('oncall override backend-primary @standin 2h');
-    expect(immediate).toContain('<user> Slack sends an @name in /ops as plain text');
+    expect(immediate).toContain('&lt;user&gt; Slack sends an @name in /ops as plain text');
     expect(immediate).toContain('member ID');
-    expect(immediate).toContain('Usage: `/ops oncall override <schedule> <user> <duration>`');
+    expect(immediate).toContain('Usage: `/ops oncall override &lt;schedule&gt; &lt;user&gt; &lt;duration&gt;`');
     const { rows } = await t.switchboard.db.query('SELECT * FROM oncall_overrides');
     expect(rows).toEqual([]);
   });
