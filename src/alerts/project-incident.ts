@@ -9,7 +9,7 @@ import type { IncidentView, RunbookButton } from './incident-view.js';
 import { routeFor, type MatchedRoute } from './match-route.js';
 import type { OutboxWriter } from './outbox-port.js';
 import { renderIncident } from './render-incident.js';
-import { renderTimelineEvent, type TimelineEvent } from './render-timeline.js';
+import { mergeResolution, renderTimelineEvent, type TimelineEvent } from './render-timeline.js';
 import type { StormRouter } from './storm.js';
 import type { DigestPlacement } from './storm-store.js';
 
@@ -85,6 +85,9 @@ export interface ProjectorOptions {
 /** Projects one change, or with `many` a batch's changes (their views read in one statement). */
 export type IncidentProjector = IncidentChanged & { many: IncidentsChanged };
 
+/** Pages go ahead of routine replies in the outbox. */
+const priorityOf = (event: TimelineEvent): 'page' | 'routine' => (event.kind === 'escalated' ? 'page' : 'routine');
+
 /** A thread opened late (from a storm digest) replays at most this many timeline events. */
 const MAX_REPLAYED = 20;
 
@@ -93,10 +96,9 @@ const MAX_REPLAYED = 20;
  * which already holds the events of the change being projected (every writer appends them first).
  */
 async function threadSoFar(tx: Queryable, view: IncidentView): Promise<Array<{ priority: 'page' | 'routine'; text: string; blocks?: KnownBlock[] }>> {
-  const events = (await timelineOf(tx, view.id)).flatMap((entry) => {
-    const timeline = toTimelineEvent({ kind: entry.kind, at: entry.at, actor: entry.actor, data: entry.data } as IncidentEvent);
-    return timeline ? [{ timeline, priority: entry.kind === 'escalated' ? ('page' as const) : ('routine' as const) }] : [];
-  });
+  const events = mergeResolution(
+    (await timelineOf(tx, view.id)).flatMap((entry) => toTimelineEvent({ kind: entry.kind, at: entry.at, actor: entry.actor, data: entry.data } as IncidentEvent) ?? []),
+  ).map((timeline) => ({ timeline, priority: priorityOf(timeline) }));
   const shown = events.slice(-MAX_REPLAYED);
   const skipped = events.length - shown.length;
   return [
@@ -144,11 +146,9 @@ export function createIncidentProjector(options: ProjectorOptions): IncidentProj
     }
     if (isNew) await outbox.enqueue(tx, { kind: 'post', channel, messageKey: key, priority: 'routine', ...parent });
     else await outbox.enqueue(tx, { kind: 'update', messageKey: key, priority: 'routine', ...parent });
-    for (const event of events) {
-      const timeline = toTimelineEvent(event);
-      if (!timeline) continue;
+    for (const timeline of mergeResolution(events.flatMap((event) => toTimelineEvent(event) ?? []))) {
       const reply = renderTimelineEvent(timeline, view);
-      await outbox.enqueue(tx, { kind: 'reply', threadKey: key, priority: event.kind === 'escalated' ? 'page' : 'routine', ...reply });
+      await outbox.enqueue(tx, { kind: 'reply', threadKey: key, priority: priorityOf(timeline), ...reply });
     }
   }
 

@@ -3,6 +3,7 @@ import { encodeButtonValue } from '../commands/button-value.js';
 import { formatDuration } from '../config/duration.js';
 import type { IncidentView } from './incident-view.js';
 import { escapeAlertText, slackDate } from './mrkdwn.js';
+import { fitMessage } from './slack-budget.js';
 import { count, INCIDENT_ACTIONS, statusEmoji, statusWord } from './render-incident.js';
 
 export type DigestIncident = Pick<IncidentView, 'id' | 'number' | 'title' | 'service' | 'severity' | 'counts' | 'status'>;
@@ -58,7 +59,7 @@ export function renderDigest(channel: string, incidents: readonly DigestIncident
     };
     blocks.push(rest);
   }
-  return { text, blocks };
+  return fitMessage({ text, blocks });
 }
 
 const describe = (incident: DigestIncident, titleMax: number): string => {

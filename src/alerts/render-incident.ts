@@ -3,6 +3,7 @@ import { actionIdFor, encodeButtonValue } from '../commands/button-value.js';
 import { formatDuration } from '../config/duration.js';
 import type { AlertView, IncidentView, RunbookButton } from './incident-view.js';
 import { codeSpan, escapeAlertText, mentionUser, mrkdwnLink, safeUrl, slackDate, stripControl, truncateText } from './mrkdwn.js';
+import { fitLinks, fitMessage, SLACK_LIMITS } from './slack-budget.js';
 
 /** Action ids of the incident's own buttons. Slack keeps them in old messages: never rename one. */
 export const INCIDENT_ACTIONS = {
@@ -66,7 +67,7 @@ export function renderIncident(view: IncidentView, now: Date): { text: string; b
   const context = contextBlocks(view);
   blocks.push(...context);
   blocks.push(...actionBlocks(view));
-  return { text: fallbackText(view), blocks };
+  return fitMessage({ text: fallbackText(view), blocks });
 }
 
 /** `🔴 FIRING [critical] ServiceDown — api-gateway (#42)`: what notifications and old clients show. */
@@ -157,13 +158,14 @@ function alertsSection(view: IncidentView): SectionBlock | undefined {
 export const describeAlert = (alert: AlertView, view: Pick<IncidentView, 'commonLabels' | 'commonAnnotations'>): string => alertLine(alert, view).text;
 
 function alertLine(alert: AlertView, view: Pick<IncidentView, 'commonLabels' | 'commonAnnotations'>): { text: string; distinct: boolean } {
-  const distinct = Object.entries(alert.labels)
-    .filter(([name, value]) => !SHOWN_ELSEWHERE.has(name) && view.commonLabels[name] !== value)
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-    .slice(0, 4);
-  const labels = distinct.map(([name, value]) => codeSpan(`${name}=${value}`, 80)).join(' ');
-  const own = alert.annotations.summary ?? alert.annotations.message;
-  const summary = own && own !== view.commonAnnotations.summary ? ` — ${escapeAlertText(own.replace(/\s+/g, ' '), 150)}` : '';
+  const byName = ([a]: [string, string], [b]: [string, string]) => (a < b ? -1 : a > b ? 1 : 0);
+  const own = Object.entries(alert.labels).filter(([name]) => !SHOWN_ELSEWHERE.has(name));
+  const distinct = own.filter(([name, value]) => view.commonLabels[name] !== value).sort(byName).slice(0, 4);
+  // An alert alone in its group shares every label with it: then its own labels tell it apart in the thread.
+  const shown = distinct.length > 0 ? distinct : own.sort(byName).slice(0, 4);
+  const labels = shown.map(([name, value]) => codeSpan(`${name}=${value}`, 80)).join(' ');
+  const summaryText = alert.annotations.summary ?? alert.annotations.message;
+  const summary = summaryText && summaryText !== view.commonAnnotations.summary ? ` — ${escapeAlertText(summaryText.replace(/\s+/g, ' '), 150)}` : '';
   const name = alert.labels.alertname && alert.labels.alertname !== view.commonLabels.alertname ? `${escapeAlertText(alert.labels.alertname, 60)} ` : '';
   const mark = alert.status === 'firing' ? '🔴' : RESOLVED_EMOJI;
   const who = `${name}${labels}`.trim() || codeSpan(alert.fingerprint, 40);
@@ -185,12 +187,11 @@ function contextBlocks(view: IncidentView): ContextBlock[] {
     [view.links.runbook ?? view.commonAnnotations.runbook_url, 'Runbook'],
     [view.links.alertmanager, 'Alertmanager'],
   ]
-    .map(([url, label]) => [safeUrl(url), label!] as const)
-    .filter((pair): pair is readonly [string, string] => pair[0] !== undefined)
-    .map(([url, label]) => mrkdwnLink(url, label));
-  if (links.length > 0) {
-    blocks.push({ type: 'context', block_id: 'incident-links', elements: [{ type: 'mrkdwn', text: links.join(' · ') }] });
-  }
+    .map(([url, label]) => ({ url: safeUrl(url), label: label! }))
+    .filter((link): link is { url: string; label: string } => link.url !== undefined);
+  // The links share one element: each gets a third of its 3,000 characters, past which it links to its origin.
+  const text = fitLinks(links, mrkdwnLink, ' · ', SLACK_LIMITS.contextText);
+  if (text) blocks.push({ type: 'context', block_id: 'incident-links', elements: [{ type: 'mrkdwn', text }] });
   return blocks;
 }
 

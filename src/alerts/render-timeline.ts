@@ -2,6 +2,7 @@ import type { KnownBlock } from '@slack/types';
 import type { IncidentView } from './incident-view.js';
 import { codeSpan, escapeAlertText, mentionUser, slackDate, truncateText } from './mrkdwn.js';
 import { count, describeAlert, MAX_LISTED_ALERTS } from './render-incident.js';
+import { fitLines, fitMessage, fitMrkdwn } from './slack-budget.js';
 
 /** The outcome of a run, as the runs table records it. */
 export type RunOutcome = 'succeeded' | 'failed' | 'timed_out' | 'refused';
@@ -14,7 +15,8 @@ export type TimelineEvent =
   /** Alerts that joined the group (new, or firing again); their labels come from the view. */
   | { kind: 'alerts_firing'; fingerprints: readonly string[] }
   | { kind: 'alerts_resolved'; fingerprints: readonly string[] }
-  | { kind: 'incident_resolved'; by: string }
+  /** `fingerprints`: the alerts whose resolving resolved it, when Alertmanager did (see {@link mergeResolution}). */
+  | { kind: 'incident_resolved'; by: string; fingerprints?: readonly string[] }
   | { kind: 'acknowledged'; by: string }
   | { kind: 'silenced'; silenceId: string; endsAt: Date; by: string }
   /** `by` is `alertmanager` when the silence expired or was removed there. */
@@ -36,15 +38,36 @@ const MENTION = /^<(?:@[UW][A-Z0-9]{2,}|!subteam\^S[A-Z0-9]{2,}(?:\|@?[\p{L}\p{N
 const RUN_EMOJI: Record<RunOutcome, string> = { succeeded: '✅', failed: '❌', timed_out: '⏱️', refused: '🚫' };
 const RUN_WORDS: Record<RunOutcome, string> = { succeeded: 'succeeded', failed: 'failed', timed_out: 'timed out', refused: 'was refused' };
 
+/**
+ * The events of one change as the thread should say them: when the last alerts resolving
+ * resolves the incident, that is one reply ("Resolved: every alert stopped firing." with those
+ * alerts), not one about the alerts and another about the incident saying the same thing.
+ */
+export function mergeResolution(events: readonly TimelineEvent[]): TimelineEvent[] {
+  const merged: TimelineEvent[] = [];
+  for (const event of events) {
+    const previous = merged.at(-1);
+    if (event.kind === 'incident_resolved' && event.by === 'alertmanager' && previous?.kind === 'alerts_resolved') {
+      merged[merged.length - 1] = { ...event, fingerprints: [...(event.fingerprints ?? []), ...previous.fingerprints] };
+    } else merged.push(event);
+  }
+  return merged;
+}
+
 /** A thread reply about one timeline event. Pure; escaped; within Slack's limits. */
 export function renderTimelineEvent(event: TimelineEvent, view: IncidentView): { text: string; blocks?: KnownBlock[] } {
+  return fitMessage(timelineReply(event, view));
+}
+
+function timelineReply(event: TimelineEvent, view: IncidentView): { text: string; blocks?: KnownBlock[] } {
   switch (event.kind) {
     case 'alerts_firing':
     case 'alerts_resolved':
       return alertsChanged(event.kind, event.fingerprints, view);
     case 'incident_resolved': {
+      if (event.by === 'alertmanager') return withAlertList('✅ Resolved: every alert stopped firing.', event.fingerprints ?? [], view);
       const still = view.counts.firing > 0 ? ` Alertmanager still reports ${count(view.counts.firing)} firing.` : '';
-      return { text: event.by === 'alertmanager' ? '✅ Resolved: every alert stopped firing.' : `✅ ${actor(event.by)} resolved the incident.${still}` };
+      return { text: `✅ ${actor(event.by)} resolved the incident.${still}` };
     }
     case 'acknowledged':
       return { text: `👀 ${actor(event.by)} acknowledged.${view.escalation ? ' Escalation stopped.' : ''}` };
@@ -76,24 +99,26 @@ function actor(by: string): string {
 }
 
 function alertsChanged(kind: 'alerts_firing' | 'alerts_resolved', fingerprints: readonly string[], view: IncidentView) {
-  const byFingerprint = new Map(view.alerts.map((a) => [a.fingerprint, a]));
   const n = fingerprints.length;
   const noun = n === 1 ? 'alert' : 'alerts';
   const text =
     kind === 'alerts_firing'
       ? `🔴 ${count(n)} ${noun} started firing (${count(view.counts.firing)} firing now).`
       : `✅ ${count(n)} ${noun} resolved (${count(view.counts.firing)} still firing).`;
-  let list = '';
-  let shown = 0;
-  for (const fingerprint of fingerprints.slice(0, MAX_LISTED_ALERTS)) {
+  return withAlertList(text, fingerprints, view);
+}
+
+/** `text`, then one line per alert with the labels that tell it apart (ten at most, then a count). */
+function withAlertList(text: string, fingerprints: readonly string[], view: IncidentView): { text: string; blocks?: KnownBlock[] } {
+  if (fingerprints.length === 0) return { text };
+  const byFingerprint = new Map(view.alerts.map((a) => [a.fingerprint, a]));
+  const lines = fingerprints.slice(0, MAX_LISTED_ALERTS).map((fingerprint) => {
     const alert = byFingerprint.get(fingerprint);
-    const line = alert ? describeAlert(alert, view) : codeSpan(fingerprint, 40);
-    if (list.length + line.length + 1 > TEXT_BUDGET - 60) break;
-    list += `${list ? '\n' : ''}${line}`;
-    shown++;
-  }
-  if (n > shown) list += `\n_…and ${count(n - shown)} more_`;
-  if (!list.trim()) return { text };
+    return alert ? describeAlert(alert, view) : codeSpan(fingerprint, 40);
+  });
+  const hidden = fingerprints.length - lines.length;
+  let list = fitLines(lines, TEXT_BUDGET - 60, (left) => `_…and ${count(left + hidden)} more_`);
+  if (hidden > 0 && !list.includes('more_')) list += `\n_…and ${count(hidden)} more_`;
   return {
     text,
     blocks: [
@@ -119,16 +144,5 @@ function escalated(event: Extract<TimelineEvent, { kind: 'escalated' }>) {
   return { text: cutMrkdwn(`📣 Escalated to level ${event.level} of ${event.levels}${who}`, TEXT_BUDGET) };
 }
 
-/**
- * Cuts text that is already mrkdwn to `max` characters without leaving half a `<…>` link or
- * mention, or half an `&…;` entity, at the end.
- */
-export function cutMrkdwn(text: string, max: number): string {
-  if (text.length <= max) return text;
-  let cut = truncateText(text, max).slice(0, -1);
-  const open = cut.lastIndexOf('<');
-  if (open > cut.lastIndexOf('>')) cut = cut.slice(0, open);
-  const amp = cut.lastIndexOf('&');
-  if (amp > cut.lastIndexOf(';')) cut = cut.slice(0, amp);
-  return `${cut}…`;
-}
+/** Cuts text that is already mrkdwn to `max` characters without cutting a link, mention, entity or code span. */
+export const cutMrkdwn = fitMrkdwn;

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { isSlackUserId, slackDate } from '../alerts/mrkdwn.js';
+import { codeSpan, isSlackUserId, slackDate } from '../alerts/mrkdwn.js';
 import { formatDuration } from '../config/duration.js';
 import type { RunOrigin, RunsRepository, RunStatus } from '../store/runs-repository.js';
 import type { ActionDeps, Actor, AnyAction } from './action.js';
@@ -75,7 +75,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     if (decision.allowed) return undefined;
     const target = action.target(input);
     const roles = decision.roles.length ? ` (a role such as ${decision.roles.map((r) => `\`${r}\``).join(', ')})` : '';
-    return new UserError('PERMISSION_DENIED', { action: action.title.toLowerCase(), permission: decision.missing, target: target ? ` \`${target}\`` : '', roles });
+    return new UserError('PERMISSION_DENIED', { action: action.title.toLowerCase(), permission: decision.missing, target: target ? ` ${codeSpan(target, 200)}` : '', roles });
   }
 
   async function runAction(action: AnyAction, input: unknown, request: DispatchRequest, ref: string): Promise<DispatchResult> {
@@ -91,7 +91,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       options.onRunEnd?.(action, 'refused', 0);
       return { status: 'refused', ref, reply: textReply(error.message) };
     };
-    const what = { action: action.title, target: target ? ` of \`${target}\`` : '' };
+    const what = { action: action.title, target: target ? ` of ${codeSpan(target, 200)}` : '' };
     const timeoutMs = typeof action.timeoutMs === 'number' ? action.timeoutMs : action.timeoutMs(input, deps);
 
     const denied = await permissionError(action, input, request);
@@ -112,7 +112,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       if (blocked?.blocked === 'running') {
         const by = blocked.by;
         // Automations and schedules are not Slack users: name them rather than mention them.
-        const starter = by && (isSlackUserId(by.actorId) ? `<@${by.actorId}>` : `\`${by.actorName ?? by.actorId}\``);
+        const starter = by && (isSlackUserId(by.actorId) ? `<@${by.actorId}>` : codeSpan(by.actorName ?? by.actorId, 80));
         const who = by ? `, started by ${starter} ${slackTime(by.startedAt)} (ref \`${by.ref}\`)` : '';
         return refuse(new UserError('RUN_IN_PROGRESS', { ...what, who }), 'run refused: already running');
       }
@@ -155,7 +155,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       } else if (isIntegrationError(error)) {
         // Outside systems failing is expected news for the operator, worded for them; the cause goes to the log.
         log.warn({ err: error.options.cause ?? error }, `${action.id} failed: ${error.message}`);
-        reply = textReply(`✗ ${action.title}${target ? ` of \`${target}\`` : ''} failed: ${error.message}${error.options.hint ? `\n${error.options.hint}` : ''}`);
+        reply = textReply(`✗ ${action.title}${target ? ` of ${codeSpan(target, 200)}` : ''} failed: ${error.message}${error.options.hint ? `\n${error.options.hint}` : ''}`);
         summary = error.message;
         errorCode = 'INTEGRATION_FAILED';
       } else {

@@ -1,20 +1,25 @@
+import { codeSpan } from '../alerts/mrkdwn.js';
+
+/** What a person typed, shown as code: escaped, so it cannot mention, link or close the span. */
+const typed = (text: string): string => codeSpan(text, 200);
+
 /**
  * Every error a user can see, by code. The text says what went wrong and what to do;
  * anything not listed here is unexpected and shown as "Something went wrong (ref …)".
  */
 export const USER_ERRORS = {
   COMMAND_UNPARSABLE: (p: { reason: string }) => `${p.reason} Try \`/ops help\`.`,
-  COMMAND_UNKNOWN: (p: { verb: string; hint: string }) => `\`${p.verb}\` is not an /ops command.${p.hint} Type \`/ops help\` for the list.`,
+  COMMAND_UNKNOWN: (p: { verb: string; hint: string }) => `${typed(p.verb)} is not an /ops command.${p.hint} Type \`/ops help\` for the list.`,
   COMMAND_USAGE: (p: { problem: string; usage: string }) => `${p.problem} Usage: \`/ops ${p.usage}\``,
   INPUT_INVALID: (p: { problems: string }) => `That request is not valid: ${p.problems}`,
   SERVICE_NOT_FOUND: (p: { service: string; hint: string }) =>
-    `There is no service \`${p.service}\` in the catalog.${p.hint} \`/ops health\` lists every service.`,
+    `There is no service ${typed(p.service)} in the catalog.${p.hint} \`/ops health\` lists every service.`,
   SERVICE_HAS_NO_CHECKS: (p: { service: string }) =>
     `\`${p.service}\` has no health checks; add some under \`services.${p.service}.health\` in the catalog.`,
   NOT_CONFIGURED: (p: { service: string; what: string; key: string }) =>
     `\`${p.service}\` has no ${p.what}; add \`${p.key}:\` under \`services.${p.service}\` in the catalog.`,
   TARGET_NOT_FOUND: (p: { service: string; what: string; name: string; known: string }) =>
-    `\`${p.service}\` has no ${p.what} \`${p.name}\`; it has ${p.known}.`,
+    `\`${p.service}\` has no ${p.what} ${typed(p.name)}; it has ${p.known}.`,
   TARGET_AMBIGUOUS: (p: { service: string; what: string; known: string; usage: string }) =>
     `\`${p.service}\` has several ${p.what}s (${p.known}); name one: \`/ops ${p.usage}\`.`,
   INCIDENT_NOT_FOUND: (p: { ref: string }) => `There is no incident #${p.ref}. \`/ops incidents\` lists the open ones.`,
@@ -22,7 +27,7 @@ export const USER_ERRORS = {
   ALERTMANAGER_NOT_CONFIGURED: (_p: Record<string, never>) =>
     'Switchboard does not know your Alertmanager; add `alertmanager: { url: http://alertmanager:9093 }` to the catalog.',
   SILENCE_TARGET_INVALID: (p: { what: string }) =>
-    `\`${p.what}\` is not an incident (#42), a service, or label=value pairs separated by commas.`,
+    `${typed(p.what)} is not an incident (#42), a service, or label=value pairs separated by commas.`,
   PERMISSION_DENIED: (p: { action: string; permission: string; target: string; roles: string }) =>
     `You need the \`${p.permission}\` permission to ${p.action}${p.target}${p.roles}. Ask an admin to add you to such a role in the catalog (\`roles\`).`,
   CONFIRMATION_REQUIRED: (p: { action: string; target: string }) =>

@@ -1,5 +1,5 @@
 import type { Catalog } from '../config/catalog-schema.js';
-import { escapeMrkdwn } from '../commands/reply.js';
+import { escapeAlertText } from '../alerts/mrkdwn.js';
 import type { CheckResult, HealthChecker, TlsHealthCheck } from '../integrations/health/index.js';
 import { jobContextBlock, sections, type JobDefinition } from './job.js';
 import type { JobsConfig } from './schema.js';
@@ -58,8 +58,8 @@ const describe = (result: CheckResult) => result.detail ?? result.reason ?? 'exp
 export function renderCertificateReport(findings: readonly CertificateFinding[]): string {
   const lines = findings.map((f) =>
     f.status === 'fail'
-      ? `✗ \`${f.service}\` ${escapeMrkdwn(f.check)}: ${escapeMrkdwn(f.text)}`
-      : `⚠ \`${f.service}\` ${escapeMrkdwn(f.check)}: under ${f.underDays} days, ${escapeMrkdwn(f.text)}`,
+      ? `✗ \`${f.service}\` ${escapeAlertText(f.check, 200)}: ${escapeAlertText(f.text, 1_000)}`
+      : `⚠ \`${f.service}\` ${escapeAlertText(f.check, 200)}: under ${f.underDays} days, ${escapeAlertText(f.text, 1_000)}`,
   );
   const count = findings.length;
   return [`*${count} certificate${count === 1 ? '' : 's'} need${count === 1 ? 's' : ''} attention*`, ...lines].join('\n');

@@ -1,6 +1,7 @@
 import type { KnownBlock } from '@slack/types';
 import type { Logger } from 'pino';
 import type { OutboxPriority } from '../alerts/outbox-port.js';
+import { fitBlocks, fitMrkdwn } from '../alerts/slack-budget.js';
 import type { Actor } from '../commands/action.js';
 import type { Dispatcher } from '../commands/dispatch.js';
 import type { Catalog } from '../config/catalog-schema.js';
@@ -65,7 +66,7 @@ export function sections(text: string, maxBlocks = 45): KnownBlock[] {
   const blocks: KnownBlock[] = [];
   let current = '';
   for (const line of text.split('\n')) {
-    const piece = line.length > 2_900 ? `${line.slice(0, 2_899)}…` : line;
+    const piece = fitMrkdwn(line, 2_900);
     if (current && current.length + 1 + piece.length > 2_900) {
       blocks.push(section(current));
       current = piece;
@@ -74,8 +75,8 @@ export function sections(text: string, maxBlocks = 45): KnownBlock[] {
     }
   }
   if (current) blocks.push(section(current));
-  if (blocks.length <= maxBlocks) return blocks;
-  return [...blocks.slice(0, maxBlocks - 1), section(`…and ${blocks.length - maxBlocks + 1} more sections; the full list is in the log.`)];
+  if (blocks.length <= maxBlocks) return fitBlocks(blocks);
+  return fitBlocks([...blocks.slice(0, maxBlocks - 1), section(`…and ${blocks.length - maxBlocks + 1} more sections; the full list is in the log.`)]);
 }
 
 const section = (text: string): KnownBlock => ({ type: 'section', text: { type: 'mrkdwn', text } });

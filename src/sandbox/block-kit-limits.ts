@@ -17,6 +17,8 @@ export const BLOCK_KIT_LIMITS = Object.freeze({
   sectionFieldText: 2_000,
   headerText: 150,
   contextElements: 10,
+  /** A text object anywhere (context elements included): docs.slack.dev, composition objects, text object. */
+  textObject: 3_000,
   actionsElements: 25,
   buttonText: 75,
   buttonValue: 2_000,
@@ -59,10 +61,13 @@ class Checker {
     if (value.length < min) this.add(pointer, `must be more than ${min - 1} characters`);
   }
 
-  /** A text object's `text`, e.g. a header's `{type:'plain_text', text}`. */
-  textObject(obj: unknown, max: number, pointer: string, min = 0): void {
+  /** A text object's `text`, e.g. a header's `{type:'plain_text', text}`; `plainOnly` where Slack takes no mrkdwn. */
+  textObject(obj: unknown, max: number, pointer: string, min = 0, plainOnly = false): void {
     if (obj === undefined) return;
     if (!isObject(obj)) return this.add(pointer, 'must be a text object');
+    if (obj.type !== 'plain_text' && (plainOnly || obj.type !== 'mrkdwn')) {
+      this.add(`${pointer}/type`, plainOnly ? 'must be plain_text' : 'must be one of plain_text, mrkdwn');
+    }
     this.maxLength(obj.text, max, `${pointer}/text`, min);
   }
 
@@ -96,10 +101,16 @@ class Checker {
         this.section(block, pointer);
         break;
       case 'header':
-        this.textObject(block.text, BLOCK_KIT_LIMITS.headerText, `${pointer}/text`, 1);
+        this.textObject(block.text, BLOCK_KIT_LIMITS.headerText, `${pointer}/text`, 1, true);
         break;
       case 'context':
-        this.maxItems(block.elements, BLOCK_KIT_LIMITS.contextElements, `${pointer}/elements`);
+        if (this.maxItems(block.elements, BLOCK_KIT_LIMITS.contextElements, `${pointer}/elements`)) {
+          (block.elements as unknown[]).forEach((el, i) => {
+            // Images have no text; every other context element is a text object.
+            if (isObject(el) && el.type === 'image') return;
+            this.textObject(el, BLOCK_KIT_LIMITS.textObject, `${pointer}/elements/${i}`, 1);
+          });
+        }
         break;
       case 'actions':
         if (this.maxItems(block.elements, BLOCK_KIT_LIMITS.actionsElements, `${pointer}/elements`)) {
@@ -139,7 +150,7 @@ class Checker {
         }
       }
       if (el.type === 'button') {
-        this.textObject(el.text, BLOCK_KIT_LIMITS.buttonText, `${at}/text`, 1);
+        this.textObject(el.text, BLOCK_KIT_LIMITS.buttonText, `${at}/text`, 1, true);
         this.maxLength(el.value, BLOCK_KIT_LIMITS.buttonValue, `${at}/value`);
         this.maxLength(el.url, BLOCK_KIT_LIMITS.buttonUrl, `${at}/url`);
       }
@@ -149,10 +160,10 @@ class Checker {
 
   private confirm(confirm: unknown, pointer: string): void {
     if (!isObject(confirm)) return this.add(pointer, 'must be a confirmation dialog object');
-    this.textObject(confirm.title, BLOCK_KIT_LIMITS.confirmTitle, `${pointer}/title`);
-    this.textObject(confirm.text, BLOCK_KIT_LIMITS.confirmText, `${pointer}/text`);
-    this.textObject(confirm.confirm, BLOCK_KIT_LIMITS.confirmButton, `${pointer}/confirm`);
-    this.textObject(confirm.deny, BLOCK_KIT_LIMITS.confirmButton, `${pointer}/deny`);
+    this.textObject(confirm.title, BLOCK_KIT_LIMITS.confirmTitle, `${pointer}/title`, 1, true);
+    this.textObject(confirm.text, BLOCK_KIT_LIMITS.confirmText, `${pointer}/text`, 1);
+    this.textObject(confirm.confirm, BLOCK_KIT_LIMITS.confirmButton, `${pointer}/confirm`, 1, true);
+    this.textObject(confirm.deny, BLOCK_KIT_LIMITS.confirmButton, `${pointer}/deny`, 1, true);
   }
 }
 
@@ -179,6 +190,20 @@ export function validateModalView(view: unknown): BlockKitProblem[] {
   c.maxLength(view.private_metadata, BLOCK_KIT_LIMITS.privateMetadata, '/view/private_metadata');
   c.maxLength(view.callback_id, BLOCK_KIT_LIMITS.callbackId, '/view/callback_id');
   return c.problems;
+}
+
+/**
+ * Every problem of a whole message as the renderers produce it: its blocks, and a fallback
+ * `text` over 40,000 characters (which Slack cuts when posting and refuses in an edit,
+ * `msg_too_long`). Tests check renderers with this; the fake Web API answers with the codes.
+ */
+export function validateMessage(message: { text?: unknown; blocks?: unknown }): BlockKitProblem[] {
+  const problems = validateMessageBlocks(message.blocks);
+  if (typeof message.text === 'string' && message.text.length > BLOCK_KIT_LIMITS.messageText) {
+    problems.push({ pointer: '/text', message: `must be less than ${BLOCK_KIT_LIMITS.messageText + 1} characters` });
+  }
+  if (message.blocks === undefined && (typeof message.text !== 'string' || message.text.length === 0)) problems.push({ pointer: '/text', message: 'no_text' });
+  return problems;
 }
 
 /** Slack keeps the first 40,000 characters of a message's `text` and warns `message_truncated`. */

@@ -6,6 +6,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import {
+  BLOCK_KIT_LIMITS,
   formatProblem,
   truncateMessageText,
   validateMessageBlocks,
@@ -242,6 +243,8 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
       const msg = findMessage(channel, a.ts);
       if (!msg) return err('message_not_found');
       if (!hasContent(a)) return err('no_text');
+      // An edit is not cut to fit as a post is: Slack refuses it.
+      if ((str(a.text) ?? '').length > BLOCK_KIT_LIMITS.messageText) return err('msg_too_long');
       const { text, meta } = truncation(str(a.text) ?? msg.text);
       msg.text = text;
       // Slack keeps the previous blocks when `blocks` is absent; an empty array removes them.

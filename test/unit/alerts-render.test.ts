@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import type { AlertView, IncidentView, RunbookButton } from '../../src/alerts/incident-view.js';
 import { renderDigest } from '../../src/alerts/render-digest.js';
 import { INCIDENT_ACTIONS, renderIncident } from '../../src/alerts/render-incident.js';
-import { renderTimelineEvent, type TimelineEvent } from '../../src/alerts/render-timeline.js';
+import { mergeResolution, renderTimelineEvent, type TimelineEvent } from '../../src/alerts/render-timeline.js';
 import { decodeButtonValue } from '../../src/commands/button-value.js';
 import { validateMessageBlocks } from '../fakes/block-kit-limits.js';
 
@@ -336,6 +336,23 @@ describe('renderTimelineEvent', () => {
     expect(text.endsWith('…')).toBe(true);
     expect(text).not.toMatch(/<[^>]*$/);
     expect(text).not.toMatch(/&[a-z]*…$/);
+  });
+
+  it('says a resolution by Alertmanager once, listing the alerts that resolved by their labels', () => {
+    const single = view({ alerts: [alert('gw-1:5000', { status: 'resolved', endsAt: minutes(-1) })], commonLabels: { ...alert('gw-1:5000').labels }, status: 'resolved' });
+    const merged = mergeResolution([
+      { kind: 'alerts_resolved', fingerprints: ['fp-gw-1:5000'] },
+      { kind: 'incident_resolved', by: 'alertmanager' },
+    ]);
+    expect(merged).toEqual([{ kind: 'incident_resolved', by: 'alertmanager', fingerprints: ['fp-gw-1:5000'] }]);
+    const reply = renderTimelineEvent(merged[0]!, single);
+    expectValid(reply.blocks);
+    expectGolden('timeline-resolution', reply);
+    // An alert alone in its group shares every label with it: its own labels still name it.
+    expect(JSON.stringify(reply.blocks)).toContain('✅ `instance=gw-1:5000` `job=api-gateway`');
+    expect(JSON.stringify(reply.blocks)).not.toContain('fp-gw-1');
+    // A person's resolve, or alerts resolving while others fire, stay their own replies.
+    expect(mergeResolution([{ kind: 'alerts_resolved', fingerprints: ['a'] }, { kind: 'incident_resolved', by: 'U0LEAD' }])).toHaveLength(2);
   });
 
   it('shows escalation targets that are not catalog mentions as text', () => {

@@ -14,6 +14,7 @@ import {
   BLOCK_KIT_LIMITS,
   formatProblem,
   truncateMessageText,
+  validateMessage,
   validateMessageBlocks,
   validateModalView,
 } from '../fakes/block-kit-limits.js';
@@ -56,6 +57,13 @@ describe('Block Kit limits', () => {
     ],
     ['field of 2,001', [{ type: 'section', fields: [{ type: 'mrkdwn', text: 'f'.repeat(2001) }] }], ['/blocks/0/fields/0/text']],
     ['header of 151', [{ type: 'header', text: { type: 'plain_text', text: 'h'.repeat(151) } }], ['/blocks/0/text/text']],
+    ['a mrkdwn header', [{ type: 'header', text: { type: 'mrkdwn', text: 'h' } }], ['/blocks/0/text/type']],
+    ['context element of 3,001', [{ type: 'context', elements: [{ type: 'mrkdwn', text: 'c'.repeat(3001) }] }], ['/blocks/0/elements/0/text']],
+    ['empty context element', [{ type: 'context', elements: [{ type: 'mrkdwn', text: '' }] }], ['/blocks/0/elements/0/text']],
+    ['button text of 76', [{ type: 'actions', elements: [button('x', { text: { type: 'plain_text', text: 'b'.repeat(76) } })] }], ['/blocks/0/elements/0/text/text']],
+    ['button value of 2,001', [{ type: 'actions', elements: [button('x', { value: 'v'.repeat(2001) })] }], ['/blocks/0/elements/0/value']],
+    ['action_id of 256', [{ type: 'actions', elements: [button('a'.repeat(256))] }], ['/blocks/0/elements/0/action_id']],
+    ['block_id of 256', [section('x', { block_id: 'b'.repeat(256) })], ['/blocks/0/block_id']],
     [
       '11 context elements',
       [{ type: 'context', elements: Array.from({ length: 11 }, () => ({ type: 'mrkdwn', text: 'c' })) }],
@@ -118,6 +126,13 @@ describe('Block Kit limits', () => {
   it("formats problems the way Slack's errors array does", () => {
     const [p] = validateMessageBlocks([section('x'.repeat(3001))]);
     expect(formatProblem(p!)).toBe('must be less than 3001 characters [json-pointer:/blocks/0/text/text]');
+  });
+
+  it('counts a fallback text over 40,000 characters and a message with neither text nor blocks', () => {
+    expect(validateMessage({ text: 'x'.repeat(40_000) })).toEqual([]);
+    expect(pointers(validateMessage({ text: 'x'.repeat(40_001) }))).toEqual(['/text']);
+    expect(pointers(validateMessage({ text: '' }))).toEqual(['/text']);
+    expect(pointers(validateMessage({ text: 'ok', blocks: [section('x'.repeat(3001))] }))).toEqual(['/blocks/0/text/text']);
   });
 
   it('truncates message text at 40,000 characters instead of refusing it', () => {
@@ -227,6 +242,18 @@ describe('fake Slack Web API', () => {
     const res = await client.chat.postMessage({ channel: 'C1', text: 'x'.repeat(40_010) });
     expect(res.response_metadata?.warnings).toEqual(['message_truncated']);
     expect(fake.message('C1', res.ts!)?.text).toHaveLength(40_000);
+  });
+
+  it('refuses an edit whose text is over 40,000 characters with msg_too_long, keeping the message', async () => {
+    const posted = await client.chat.postMessage({ channel: 'C1', text: 'short' });
+    await expect(client.chat.update({ channel: 'C1', ts: posted.ts!, text: 'x'.repeat(40_001) })).rejects.toMatchObject({ data: { error: 'msg_too_long' } });
+    expect(fake.message('C1', posted.ts!)?.text).toBe('short');
+  });
+
+  it('refuses a context element over 3,000 characters with invalid_blocks and Slack\'s pointer', async () => {
+    const blocks = [{ type: 'context', elements: [{ type: 'mrkdwn', text: 'l'.repeat(8_733) }] }];
+    const error = await client.chat.postMessage({ channel: 'C1', text: 'links', blocks }).catch((e: unknown) => e);
+    expect((error as WebAPIPlatformError).data).toMatchObject({ error: 'invalid_blocks', errors: ['must be less than 3001 characters [json-pointer:/blocks/0/elements/0/text]'] });
   });
 
   it('surfaces an injected 429 as a rate-limit error carrying Retry-After', async () => {

@@ -3,6 +3,7 @@ import { encodeButtonValue } from '../../commands/button-value.js';
 import { formatDuration } from '../../config/duration.js';
 import { escapeAlertText, mentionUser } from '../mrkdwn.js';
 import { INCIDENT_ACTIONS, severityEmoji } from '../render-incident.js';
+import { fitMessage, fitMrkdwn, fitPlain, SLACK_LIMITS } from '../slack-budget.js';
 import type { EscalationIncident } from './escalation-store.js';
 
 /** Where people find the incident: its thread's channel, or `/ops` when it was never posted. */
@@ -28,7 +29,7 @@ export function renderPageDm(
     `📟 You are paged for ${where(incident)}: ${headline(incident)}\n` +
     `Not acknowledged after ${formatDuration(page.unansweredMs)} (level ${page.level} of ${page.levels}${round}). ` +
     `Acknowledge it here, in the thread, or with \`/ops ack ${incident.number}\`.`;
-  return {
+  return fitMessage({
     text,
     blocks: [
       { type: 'section', text: { type: 'mrkdwn', text, verbatim: true } },
@@ -39,21 +40,22 @@ export function renderPageDm(
           {
             type: 'button',
             action_id: INCIDENT_ACTIONS.ack,
-            text: { type: 'plain_text', text: `Acknowledge #${incident.number}` },
+            text: { type: 'plain_text', text: fitPlain(`Acknowledge #${incident.number}`, SLACK_LIMITS.buttonText) },
             value: encodeButtonValue({ i: incident.id, in: {} }),
             style: 'primary',
           },
         ],
       },
     ],
-  };
+  });
 }
 
 /** The thread warning for a level that resolved to nobody: said out loud, never skipped silently. */
 export function renderNobodyWarning(page: { level: number; levels: number; paged: number }, reasons: readonly string[]): string {
   const why = reasons.map((r) => escapeAlertText(r, 300)).join('; ');
   const who = page.paged > 0 ? 'Part of this level pages nobody' : 'This level pages nobody';
-  return `⚠️ Level ${page.level} of ${page.levels}: ${who}: ${why}. Page someone by hand, or set a stand-in with \`/ops oncall override <schedule> <user> <duration>\`.`;
+  const advice = ' Page someone by hand, or set a stand-in with `/ops oncall override &lt;schedule&gt; &lt;user&gt; &lt;duration&gt;`.';
+  return `${fitMrkdwn(`⚠️ Level ${page.level} of ${page.levels}: ${who}: ${why}.`, SLACK_LIMITS.sectionText - advice.length)}${advice}`;
 }
 
 /** The reminder to whoever acknowledged an incident that keeps firing: in its thread, or by DM when it has none. */

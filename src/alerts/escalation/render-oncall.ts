@@ -1,5 +1,6 @@
 import { formatDuration } from '../../config/duration.js';
 import { mentionUser, slackDate } from '../mrkdwn.js';
+import { fitMrkdwn, SLACK_LIMITS } from '../slack-budget.js';
 import type { OnCallOverride, OverridesBySchedule } from './oncall-overrides.js';
 import { END_OF_TIME, onCallAt } from './schedule.js';
 import type { EscalationPolicies, EscalationTarget, Schedule, Schedules, SeverityPolicies } from './schema.js';
@@ -43,8 +44,9 @@ export function renderOnCall(catalog: OnCallCatalog, overrides: OverridesBySched
       });
     }
   }
-  if (lines.length > MAX_LINES) return [...lines.slice(0, MAX_LINES), `_…and ${lines.length - MAX_LINES} more lines_`].join('\n');
-  return lines.join('\n');
+  // A reply of text only: Slack shows up to 40,000 characters of it.
+  if (lines.length > MAX_LINES) return fitMrkdwn([...lines.slice(0, MAX_LINES), `_…and ${lines.length - MAX_LINES} more lines_`].join('\n'), SLACK_LIMITS.messageText);
+  return fitMrkdwn(lines.join('\n'), SLACK_LIMITS.messageText);
 }
 
 function rotationText(schedule: Schedule): string {

@@ -1,13 +1,18 @@
 import type { RespondArguments, RespondFn } from '@slack/bolt';
 import type { Logger } from 'pino';
+import { fitMessage } from '../../alerts/slack-budget.js';
 import type { Reply } from '../../commands/reply.js';
 
-export const toResponse = (reply: Reply, options: { replaceOriginal?: boolean } = {}): RespondArguments => ({
-  response_type: reply.public ? 'in_channel' : 'ephemeral',
-  text: reply.text,
-  ...(reply.blocks ? { blocks: reply.blocks } : {}),
-  ...(options.replaceOriginal !== undefined ? { replace_original: options.replaceOriginal } : {}),
-});
+/** Every command reply and click answer leaves through here, so every one is brought within Slack's limits. */
+export const toResponse = (reply: Reply, options: { replaceOriginal?: boolean } = {}): RespondArguments => {
+  const fitted = fitMessage(reply);
+  return {
+    response_type: reply.public ? 'in_channel' : 'ephemeral',
+    text: fitted.text,
+    ...(fitted.blocks ? { blocks: fitted.blocks } : {}),
+    ...(options.replaceOriginal !== undefined ? { replace_original: options.replaceOriginal } : {}),
+  };
+};
 
 /** A response_url answer that never throws: it expires after 30 minutes and 5 uses, and the run is recorded anyway. */
 export async function respondSafely(respond: RespondFn, args: RespondArguments, logger: Logger, ref?: string): Promise<void> {

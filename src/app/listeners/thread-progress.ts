@@ -1,5 +1,6 @@
 import type { WebClient } from '@slack/web-api';
 import type { Logger } from 'pino';
+import { fitMessage } from '../../alerts/slack-budget.js';
 import type { Reply } from '../../commands/reply.js';
 
 const MIN_UPDATE_INTERVAL_MS = 5_000;
@@ -32,8 +33,10 @@ export function createThreadProgress(client: WebClient, channel: string, threadT
         if (messageTs) await client.chat.update({ channel, ts: messageTs, text: `⏳ ${text}` }).catch(() => undefined);
       });
     },
-    async finish(reply: Reply) {
+    async finish(result: Reply) {
       const messageTs = ts ? await ts : undefined;
+      // The result edits the progress message: Slack refuses an edit over its limits (msg_too_long) rather than cutting it.
+      const reply = fitMessage(result);
       const args = { channel, text: reply.text, ...(reply.blocks ? { blocks: reply.blocks } : {}) };
       try {
         if (messageTs) await client.chat.update({ ...args, ts: messageTs });

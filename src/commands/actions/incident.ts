@@ -1,11 +1,10 @@
 import { z } from 'zod';
 import type { IncidentView } from '../../alerts/incident-view.js';
-import { slackDate } from '../../alerts/mrkdwn.js';
+import { codeSpan, escapeAlertText, mentionUser, slackDate } from '../../alerts/mrkdwn.js';
 import { Duration, formatDuration } from '../../config/duration.js';
 import { formatMatchers, matchersFromLabels } from '../../integrations/alertmanager/index.js';
 import { defineAction, type ActionDeps } from '../action.js';
 import { UserError } from '../errors.js';
-import { escapeMrkdwn } from '../reply.js';
 
 /** `42`, `#42`, or the incident id a button carries. */
 const IncidentRef = z.string().regex(/^#?\d{1,9}$|^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/, 'must be an incident number such as 42');
@@ -17,7 +16,11 @@ export async function requireIncident(deps: ActionDeps, ref: string): Promise<In
   return incident;
 }
 
-const label = (i: Pick<IncidentView, 'number' | 'title' | 'service'>) => `#${i.number} ${escapeMrkdwn(i.title)}${i.service ? ` (\`${i.service}\`)` : ''}`;
+/**
+ * `#42 ServiceDown (`api-gateway`)`. Title and service come from alert labels, which anyone who
+ * writes a Prometheus rule controls: escaped, so they cannot mention, link or close the code span.
+ */
+const label = (i: Pick<IncidentView, 'number' | 'title' | 'service'>) => `#${i.number} ${escapeAlertText(i.title, 150)}${i.service ? ` (${codeSpan(i.service, 80)})` : ''}`;
 
 export const incidentList = defineAction({
   id: 'incident.list',
@@ -33,9 +36,9 @@ export const incidentList = defineAction({
     const open = await deps.incidents.open(30);
     if (open.length === 0) return { ok: true, summary: 'no open incidents', reply: { text: '✓ No open incidents.' } };
     const lines = open.map((i) => {
-      const ack = i.acknowledged ? ` — ack <@${i.acknowledged.userId}>` : ' — *not acknowledged*';
+      const ack = i.acknowledged ? ` — ack ${mentionUser(i.acknowledged.userId)}` : ' — *not acknowledged*';
       const since = slackDate(i.startedAt);
-      return `• [${escapeMrkdwn(i.severity)}] ${label(i)} — ${i.counts.firing} firing since ${since}${ack}${i.silence ? ' — silenced' : ''}`;
+      return `• [${escapeAlertText(i.severity, 20)}] ${label(i)} — ${i.counts.firing} firing since ${since}${ack}${i.silence ? ' — silenced' : ''}`;
     });
     return { ok: true, summary: `${open.length} open`, reply: { text: [`*${open.length} open incident${open.length === 1 ? '' : 's'}*`, ...lines].join('\n') } };
   },
@@ -55,7 +58,7 @@ export const incidentAck = defineAction({
     const incident = await requireIncident(deps, input.incident);
     const result = await deps.incidents.acknowledge(incident.id, actor.id);
     if (result.events.length > 0) return { ok: true, summary: `acknowledged #${incident.number}`, reply: { text: `✓ You acknowledged ${label(incident)}.` } };
-    const why = incident.status === 'resolved' ? 'it is resolved' : `<@${incident.acknowledged?.userId ?? 'someone'}> already acknowledged it`;
+    const why = incident.status === 'resolved' ? 'it is resolved' : `${incident.acknowledged ? mentionUser(incident.acknowledged.userId) : 'someone'} already acknowledged it`;
     return { ok: true, summary: `#${incident.number} unchanged: ${why}`, reply: { text: `${label(incident)} is unchanged: ${why}.` } };
   },
 });
@@ -82,9 +85,14 @@ export const incidentResolve = defineAction({
 
 async function firingInAlertmanager(deps: ActionDeps, incident: IncidentView, signal: AbortSignal): Promise<number> {
   if (!deps.silencer || Object.keys(incident.groupLabels).length === 0) return 0;
-  // Not knowing is not a reason to refuse a resolve; the thread already shows the alerts.
-  const alerts = await deps.silencer.firingAlerts(matchersFromLabels({ ...incident.groupLabels }), { signal }).catch(() => []);
-  return alerts.filter((a) => a.status.silencedBy.length === 0).length;
+  // Not knowing is not a reason to refuse a resolve (nor are group labels Alertmanager cannot
+  // match, such as an empty value); the thread already shows the alerts.
+  try {
+    const alerts = await deps.silencer.firingAlerts(matchersFromLabels({ ...incident.groupLabels }), { signal });
+    return alerts.filter((a) => a.status.silencedBy.length === 0).length;
+  } catch {
+    return 0;
+  }
 }
 
 /** Silence durations people pick: 1h, 4h, 24h from the buttons, anything up to 30 days from /ops. */
@@ -124,7 +132,7 @@ export const silenceCreate = defineAction({
     return {
       ok: true,
       summary: `silence ${id} on ${formatMatchers(matchers)} for ${formatDuration(input.duration)}`,
-      reply: { text: `🔕 Silenced ${escapeMrkdwn(formatMatchers(matchers))} until ${until} (silence \`${id}\`). \`/ops unsilence ${id}\` lifts it.`, public: true },
+      reply: { text: `🔕 Silenced ${escapeAlertText(formatMatchers(matchers), 1_000)} until ${until} (silence ${codeSpan(id, 60)}). ${codeSpan(`/ops unsilence ${id}`, 80)} lifts it.`, public: true },
     };
   },
 });
@@ -146,7 +154,7 @@ export const silenceExpire = defineAction({
     if (!/^[0-9a-f-]{36}$/.test(silenceId)) throw new UserError('INCIDENT_NOT_SILENCED', { ref: input.silence.replace(/^#/, '') });
     await silencer.expire(silenceId, { signal });
     if (byIncident) await deps.incidents.setSilence(byIncident.id, null, actor.id);
-    return { ok: true, summary: `expired ${silenceId}`, reply: { text: `🔔 Lifted silence \`${silenceId}\`.`, public: true } };
+    return { ok: true, summary: `expired ${silenceId}`, reply: { text: `🔔 Lifted silence ${codeSpan(silenceId, 60)}.`, public: true } };
   },
 });
 

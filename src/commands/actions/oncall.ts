@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { renderOnCall } from '../../alerts/escalation/render-oncall.js';
-import { mentionUser } from '../../alerts/mrkdwn.js';
+import { codeSpan, mentionUser } from '../../alerts/mrkdwn.js';
 import { CatalogId } from '../../config/catalog-id.js';
 import { Duration, formatDuration } from '../../config/duration.js';
 import { defineAction, type ActionDeps } from '../action.js';
@@ -77,7 +77,7 @@ export const oncallOverride = defineAction({
     const { schedules } = deps.catalog;
     if (!Object.hasOwn(schedules, input.schedule)) {
       const known = Object.keys(schedules);
-      const problems = `there is no schedule \`${input.schedule}\`; ${known.length ? `the catalog has ${known.map((s) => `\`${s}\``).join(', ')}` : 'the catalog has no `schedules:`'}.`;
+      const problems = `there is no schedule ${codeSpan(input.schedule, 80)}; ${known.length ? `the catalog has ${known.map((s) => `\`${s}\``).join(', ')}` : 'the catalog has no `schedules:`'}.`;
       throw new UserError('INPUT_INVALID', { problems });
     }
     const startsAt = deps.now();
