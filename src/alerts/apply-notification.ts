@@ -71,7 +71,8 @@ export type IncidentEvent = EventBase &
     | { kind: 'unsilenced'; data: { silenceId: string } }
     /** A runbook action ran from the incident's message or by an automation. */
     | { kind: 'run_finished'; data: { actionTitle: string; target?: string; status: 'succeeded' | 'failed' | 'timed_out' | 'refused'; summary: string; ref: string } }
-    | { kind: 'escalated'; data: { level: number; levels: number; targets: string[] } }
+    /** `due`: every level paged together when several were due at once (the page came late). */
+    | { kind: 'escalated'; data: { level: number; levels: number; targets: string[]; due?: Array<{ level: number; targets: string[] }> } }
   );
 
 export type IncidentEventKind = IncidentEvent['kind'];

@@ -38,7 +38,7 @@ export function toTimelineEvent(event: IncidentEvent): TimelineEvent | undefined
     case 'run_finished':
       return { kind: 'run_finished', actionTitle: event.data.actionTitle, by: event.actor, status: event.data.status, summary: event.data.summary, ref: event.data.ref, ...(event.data.target ? { target: event.data.target } : {}) };
     case 'escalated':
-      return { kind: 'escalated', level: event.data.level, levels: event.data.levels, targets: event.data.targets };
+      return { kind: 'escalated', level: event.data.level, levels: event.data.levels, targets: event.data.targets, ...(event.data.due ? { due: event.data.due } : {}) };
   }
 }
 

@@ -22,7 +22,7 @@ export type TimelineEvent =
   /** `summary` is the action's reply, already mrkdwn-safe (actions escape what they report). */
   | { kind: 'run_finished'; actionTitle: string; target?: string; by: string; status: RunOutcome; summary: string; ref?: string }
   /** `targets` are catalog mentions: `<@U…>`, `<@W…>` or `<!subteam^S…>`; anything else is shown as text. */
-  | { kind: 'escalated'; level: number; levels: number; targets: readonly string[] }
+  | { kind: 'escalated'; level: number; levels: number; targets: readonly string[]; due?: ReadonlyArray<{ level: number; targets: readonly string[] }> }
   | { kind: 'reopened' }
   /** A person's note: untrusted text. */
   | { kind: 'note'; by: string; text: string };
@@ -116,6 +116,11 @@ function escalated(event: Extract<TimelineEvent, { kind: 'escalated' }>) {
   const targets = event.targets.slice(0, MAX_TARGETS).map((t) => (MENTION.test(t) ? t : escapeAlertText(t, 80)));
   const more = event.targets.length > MAX_TARGETS ? ` and ${count(event.targets.length - MAX_TARGETS)} more` : '';
   const who = targets.length ? `: ${targets.join(' ')}${more}` : ' (this level names nobody)';
+  if (event.due && event.due.length > 1) {
+    // Levels that fell due together page together: each level's people, named by level.
+    const byLevel = event.due.map((d) => `L${d.level} ${d.targets.length ? d.targets.slice(0, MAX_TARGETS).map((t) => (MENTION.test(t) ? t : escapeAlertText(t, 80))).join(' ') : 'nobody'}`);
+    return { text: cutMrkdwn(`📣 Escalated to level ${event.level} of ${event.levels}; levels ${event.due.map((d) => d.level).join(', ')} were due at once: ${byLevel.join(' · ')}`, TEXT_BUDGET) };
+  }
   return { text: cutMrkdwn(`📣 Escalated to level ${event.level} of ${event.levels}${who}`, TEXT_BUDGET) };
 }
 

@@ -8,7 +8,7 @@ import type { IncidentChange, IncidentChanged, IncidentsChanged } from '../incid
 import { routeFor } from '../match-route.js';
 import type { OutboxWriter } from '../outbox-port.js';
 import { incidentMessageKey } from '../project-incident.js';
-import { mentionTarget, nextStep, snapshotPolicy, stepDueAt, totalSteps, type EscalationDecision, type EscalationSnapshot } from './engine.js';
+import { mentionTarget, nextStep, snapshotPolicy, stepDueAt, totalSteps, type DueLevel, type EscalationDecision, type EscalationSnapshot, type ResolvedTarget } from './engine.js';
 import type { EscalationMetrics } from './escalation-metrics.js';
 import {
   beginEscalation,
@@ -128,8 +128,9 @@ export function createEscalator(options: EscalatorOptions): Escalator {
     const { incident, snapshot } = esc;
     const next = decision.step + 1;
     const nextDueAt = next < totalSteps(snapshot) ? stepDueAt(snapshot, esc.startedAt, next) : null;
-    const paged = decision.targets.filter((t) => t.kind !== 'nobody');
-    const nobody = decision.targets.flatMap((t) => (t.kind === 'nobody' ? [t.reason] : []));
+    const page = pageOf(decision.due);
+    const paged = page.targets;
+    const nobody = page.nobody;
     const level = decision.level + 1;
     const levels = snapshot.levels.length;
     await recordStep(tx, {
@@ -144,7 +145,10 @@ export function createEscalator(options: EscalatorOptions): Escalator {
       nobody,
     });
     await saveProgress(tx, esc.incidentId, at, { notifiedSteps: next, nextDueAt });
-    const event: IncidentEvent = { kind: 'escalated', at, actor: ESCALATION_ACTOR, data: { level, levels, targets: paged.map(mentionTarget) } };
+    // Several levels due at once (a late notification, a burst, downtime) page together: the
+    // reply names each level's people, so the first level hears of it too.
+    const due = decision.due.length > 1 ? { due: decision.due.map((d) => ({ level: d.level + 1, targets: d.targets.filter((t) => t.kind !== 'nobody').map(mentionTarget) })) } : {};
+    const event: IncidentEvent = { kind: 'escalated', at, actor: ESCALATION_ACTOR, data: { level, levels, targets: paged.map(mentionTarget), ...due } };
     return {
       event,
       async after(tx) {
@@ -160,14 +164,14 @@ export function createEscalator(options: EscalatorOptions): Escalator {
           }
         }
         const unansweredMs = at.getTime() - esc.startedAt.getTime();
-        for (const target of paged) {
-          if (target.kind !== 'user') continue; // a group's mention in the thread notifies its members
-          const dm = renderPageDm(seen, { level, levels, round: decision.round, unansweredMs });
-          await outbox.enqueue(tx, { kind: 'dm', userId: target.userId, priority: 'page', ...dm });
+        // A group's mention in the thread notifies its members; users get a DM each, once, naming their own level.
+        for (const { userId, level: own, round } of page.users) {
+          const dm = renderPageDm(seen, { level: own + 1, levels, round, unansweredMs });
+          await outbox.enqueue(tx, { kind: 'dm', userId, priority: 'page', ...dm });
         }
       },
       count() {
-        metrics?.escalated(level);
+        for (const d of decision.due) metrics?.escalated(d.level + 1);
         for (const target of paged) metrics?.paged(target.kind === 'user' ? target.userId : target.kind === 'usergroup' ? target.usergroupId : 'nobody');
         if (paged.length === 0) metrics?.paged('nobody');
       },
@@ -296,4 +300,26 @@ export function createEscalator(options: EscalatorOptions): Escalator {
 
   const ticker = createTicker({ name: 'escalation', intervalMs: options.intervalMs ?? DEFAULT_ESCALATION_INTERVAL_MS, tick, logger });
   return { onIncidentChanged, onIncidentsChanged, start: () => ticker.start(), stop: () => ticker.stop(), tickNow: () => ticker.tickNow() };
+}
+
+/** The people of every due level, each once: who the page mentions, who gets a DM (with the level they were due at), and why a level had nobody. */
+function pageOf(due: readonly DueLevel[]): { targets: ResolvedTarget[]; users: Array<{ userId: string; level: number; round: number }>; nobody: string[] } {
+  const targets: ResolvedTarget[] = [];
+  const users: Array<{ userId: string; level: number; round: number }> = [];
+  const nobody: string[] = [];
+  const seen = new Set<string>();
+  for (const d of due) {
+    for (const target of d.targets) {
+      if (target.kind === 'nobody') {
+        if (!nobody.includes(target.reason)) nobody.push(target.reason);
+        continue;
+      }
+      const key = target.kind === 'user' ? `user:${target.userId}` : `usergroup:${target.usergroupId}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      targets.push(target);
+      if (target.kind === 'user') users.push({ userId: target.userId, level: d.level, round: d.round });
+    }
+  }
+  return { targets, users, nobody };
 }
