@@ -63,7 +63,8 @@ export type IncidentEvent = EventBase &
   (
     | { kind: 'opened'; data: { firing: string[]; resolved: string[] } }
     | { kind: 'alerts_firing'; data: { fingerprints: string[] } }
-    | { kind: 'alerts_resolved'; data: { fingerprints: string[] } }
+    /** `checked`: resolved because no reachable Alertmanager had them any more when Switchboard asked (reconciliation). */
+    | { kind: 'alerts_resolved'; data: { fingerprints: string[]; checked?: { at: string; alertmanagers: string[] } } }
     | { kind: 'resolved'; data: Record<string, never> }
     | { kind: 'reopened'; data: { resolvedAt: string } }
     | { kind: 'acknowledged'; data: Record<string, never> }

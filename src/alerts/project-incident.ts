@@ -24,7 +24,11 @@ export function toTimelineEvent(event: IncidentEvent): TimelineEvent | undefined
     case 'alerts_firing':
       return { kind: 'alerts_firing', fingerprints: event.data.fingerprints };
     case 'alerts_resolved':
-      return { kind: 'alerts_resolved', fingerprints: event.data.fingerprints };
+      return {
+        kind: 'alerts_resolved',
+        fingerprints: event.data.fingerprints,
+        ...(event.data.checked ? { checked: { at: new Date(event.data.checked.at), alertmanagers: event.data.checked.alertmanagers } } : {}),
+      };
     case 'resolved':
       return { kind: 'incident_resolved', by: event.actor };
     case 'reopened':

@@ -13,7 +13,8 @@ export type RunOutcome = 'succeeded' | 'failed' | 'timed_out' | 'refused';
 export type TimelineEvent =
   /** Alerts that joined the group (new, or firing again); their labels come from the view. */
   | { kind: 'alerts_firing'; fingerprints: readonly string[] }
-  | { kind: 'alerts_resolved'; fingerprints: readonly string[] }
+  /** `checked`: Alertmanager no longer had them when Switchboard asked its API (their resolution was never notified). */
+  | { kind: 'alerts_resolved'; fingerprints: readonly string[]; checked?: { at: Date; alertmanagers: readonly string[] } }
   | { kind: 'incident_resolved'; by: string }
   | { kind: 'acknowledged'; by: string }
   | { kind: 'silenced'; silenceId: string; endsAt: Date; by: string }
@@ -40,8 +41,9 @@ const RUN_WORDS: Record<RunOutcome, string> = { succeeded: 'succeeded', failed: 
 export function renderTimelineEvent(event: TimelineEvent, view: IncidentView): { text: string; blocks?: KnownBlock[] } {
   switch (event.kind) {
     case 'alerts_firing':
-    case 'alerts_resolved':
       return alertsChanged(event.kind, event.fingerprints, view);
+    case 'alerts_resolved':
+      return alertsChanged(event.kind, event.fingerprints, view, event.checked);
     case 'incident_resolved': {
       const still = view.counts.firing > 0 ? ` Alertmanager still reports ${count(view.counts.firing)} firing.` : '';
       return { text: event.by === 'alertmanager' ? '✅ Resolved: every alert stopped firing.' : `✅ ${actor(event.by)} resolved the incident.${still}` };
@@ -75,14 +77,17 @@ function actor(by: string): string {
   return mentionUser(by);
 }
 
-function alertsChanged(kind: 'alerts_firing' | 'alerts_resolved', fingerprints: readonly string[], view: IncidentView) {
+function alertsChanged(kind: 'alerts_firing' | 'alerts_resolved', fingerprints: readonly string[], view: IncidentView, checked?: { at: Date; alertmanagers: readonly string[] }) {
   const byFingerprint = new Map(view.alerts.map((a) => [a.fingerprint, a]));
   const n = fingerprints.length;
   const noun = n === 1 ? 'alert' : 'alerts';
+  const gone = checked
+    ? ` Alertmanager (${checked.alertmanagers.slice(0, 5).map((url) => codeSpan(url, 120)).join(', ')}) no longer had ${n === 1 ? 'it' : 'them'} when checked ${slackDate(checked.at)}; no resolution was notified (silenced, or lost).`
+    : '';
   const text =
     kind === 'alerts_firing'
       ? `🔴 ${count(n)} ${noun} started firing (${count(view.counts.firing)} firing now).`
-      : `✅ ${count(n)} ${noun} resolved (${count(view.counts.firing)} still firing).`;
+      : `✅ ${count(n)} ${noun} resolved (${count(view.counts.firing)} still firing).${gone}`;
   let list = '';
   let shown = 0;
   for (const fingerprint of fingerprints.slice(0, MAX_LISTED_ALERTS)) {

@@ -17,7 +17,9 @@ import {
   hasThread,
   progressForUpdate,
   recordStep,
+  pauseEscalation,
   restartEscalation,
+  resumeEscalation,
   saveProgress,
   type ClaimedEscalation,
   type EscalationIncident,
@@ -103,11 +105,22 @@ export function createEscalator(options: EscalatorOptions): Escalator {
     return rows[0]?.channel ?? undefined;
   }
 
-  async function evaluate(tx: Queryable, esc: ClaimedEscalation, at: Date): Promise<Evaluation> {
-    const { incident, snapshot } = esc;
+  async function evaluate(tx: Queryable, claimed: ClaimedEscalation, at: Date): Promise<Evaluation> {
+    const { incident, snapshot } = claimed;
     if (incident.status !== 'firing') {
-      await saveProgress(tx, esc.incidentId, at, { nextDueAt: null });
+      await saveProgress(tx, claimed.incidentId, at, { nextDueAt: null });
       return {};
+    }
+    // Alertmanager pages nobody for a silenced alert, and says nothing when it resolves: while a
+    // silence covers every firing alert the ladder stands still, looking again when it ends.
+    if (incident.silence && incident.silence.endsAt.getTime() > at.getTime()) {
+      await pauseEscalation(tx, claimed.incidentId, at, incident.silence.endsAt);
+      return {};
+    }
+    let esc = claimed;
+    if (esc.pausedAt) {
+      const { pausedAt, ...running } = esc;
+      esc = { ...running, startedAt: await resumeEscalation(tx, esc.incidentId, at, esc.startedAt, pausedAt) };
     }
     if (incident.acknowledged) return remind(tx, esc, incident.acknowledged, at);
     const overrides = await liveOverrides(tx, esc.startedAt, Object.keys(snapshot.schedules));
@@ -218,7 +231,8 @@ export function createEscalator(options: EscalatorOptions): Escalator {
     for (const d of decided) await d.evaluation?.after?.(tx);
   }
 
-  const relevantOf = (events: readonly IncidentEvent[]) => events.filter((e) => e.kind === 'opened' || e.kind === 'reopened' || e.kind === 'acknowledged' || e.kind === 'resolved');
+  const relevantOf = (events: readonly IncidentEvent[]) =>
+    events.filter((e) => e.kind === 'opened' || e.kind === 'reopened' || e.kind === 'acknowledged' || e.kind === 'resolved' || e.kind === 'silenced' || e.kind === 'unsilenced');
 
   /** Starts, restarts or stops the incident's escalation for its events; `found` is its escalation read, absent when none is relevant. */
   async function decide(tx: Queryable, incidentId: string, events: readonly IncidentEvent[], found: { incident: EscalationIncident; snapshot?: EscalationSnapshot } | undefined): Promise<Decided> {
@@ -227,6 +241,8 @@ export function createEscalator(options: EscalatorOptions): Escalator {
     let snapshot = found.snapshot;
     const at = now();
     let begun = false;
+    // A silence set or lifted pauses or resumes the ladder now, not at its next due step.
+    let silenceChanged = false;
     for (const event of relevantOf(events)) {
       switch (event.kind) {
         case 'opened': {
@@ -250,13 +266,19 @@ export function createEscalator(options: EscalatorOptions): Escalator {
           metrics?.resolved((event.at.getTime() - incident.openedAt.getTime()) / 1_000, incident.severity);
           await saveProgress(tx, incidentId, at, { nextDueAt: null });
           break;
+        case 'silenced':
+        case 'unsilenced':
+          silenceChanged = incident.status === 'firing';
+          break;
       }
     }
     // A first level due at once pages in the transaction that opened the incident, and its
     // parent message is first posted showing level 1.
-    const progress = begun && snapshot ? await progressForUpdate(tx, incidentId) : undefined;
-    if (!progress?.nextDueAt || !snapshot || progress.nextDueAt.getTime() > at.getTime()) return { incidentId, events };
-    const evaluation = await evaluate(tx, { incidentId, ...progress, nextDueAt: progress.nextDueAt, snapshot, incident }, at);
+    const progress = (begun || silenceChanged) && snapshot ? await progressForUpdate(tx, incidentId) : undefined;
+    if (!progress || !snapshot) return { incidentId, events };
+    const due = progress.nextDueAt !== undefined && progress.nextDueAt.getTime() <= at.getTime();
+    if (!due && !silenceChanged) return { incidentId, events };
+    const evaluation = await evaluate(tx, { incidentId, ...progress, nextDueAt: progress.nextDueAt ?? at, snapshot, incident }, at);
     return record(tx, incidentId, evaluation, events);
   }
 
