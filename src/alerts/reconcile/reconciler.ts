@@ -151,9 +151,10 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
 
   async function tick(): Promise<void> {
     if (!(await claimReconcile(db, now(), intervalMs, instance))) return;
+    // Read before asking: an alert that fires after the answer is not in this read, so it cannot be taken for gone.
     const incidents = await openIncidentsToReconcile(db);
-    if (incidents.length === 0) return;
     const checkedAt = now();
+    // Asked even with no incident open, so an outage (and its end) is known, logged and measured when it happens.
     const answers = await ask();
     if (!answers.some((a) => a.alerts)) {
       metrics?.unreachable();
