@@ -287,6 +287,28 @@ describe.each([
     ]);
   });
 
+  it('pauses while a silence covers the incident and, when it ends by itself, resumes with the time the next level still had', async () => {
+    const incident = await open(0, { severity: 'critical' });
+    clock.now = at(5);
+    await world.desk.setSilence(incident.incidentId, { silenceId: '8b4f1c0e-0000-4000-8000-000000000001', endsAt: at(60), by: 'U01CCC' });
+    expect(await progress(incident.incidentId)).toEqual({ notified_steps: 1, next_due_at: at(60) });
+    for (const minute of [15, 30, 45, 59]) await tickAt(minute);
+    expect((await escalated(incident.incidentId)).map((e) => e.level)).toEqual([1]);
+    const view = await incidentView(db, incident.incidentId);
+    expect(JSON.stringify(renderIncident(view!, at(20)).blocks)).toContain('level 1 of 4, paused while silenced');
+
+    // The silence's end passes with nobody telling Switchboard: the ladder resumes on its own, 10
+    // minutes before level 2 as when it paused at minute 5, and level 1 is not paged again.
+    await tickAt(60);
+    expect(await progress(incident.incidentId)).toEqual({ notified_steps: 1, next_due_at: at(70) });
+    await tickAt(69);
+    await tickAt(70);
+    expect((await escalated(incident.incidentId)).map((e) => [e.minute, e.level])).toEqual([
+      [0, 1],
+      [70, 2],
+    ]);
+  });
+
   it("picks the route's policy, else the severity's, else none", async () => {
     const warning = await open(0, { severity: 'warning' });
     const payments = await open(0, { severity: 'warning', team: 'payments' });
