@@ -63,7 +63,8 @@ export type IncidentEvent = EventBase &
   (
     | { kind: 'opened'; data: { firing: string[]; resolved: string[] } }
     | { kind: 'alerts_firing'; data: { fingerprints: string[] } }
-    | { kind: 'alerts_resolved'; data: { fingerprints: string[] } }
+    /** `checked`: resolved because no reachable Alertmanager had them any more when Switchboard asked (reconciliation). */
+    | { kind: 'alerts_resolved'; data: { fingerprints: string[]; checked?: { at: string; alertmanagers: string[] } } }
     | { kind: 'resolved'; data: Record<string, never> }
     | { kind: 'reopened'; data: { resolvedAt: string } }
     | { kind: 'acknowledged'; data: Record<string, never> }
@@ -71,7 +72,8 @@ export type IncidentEvent = EventBase &
     | { kind: 'unsilenced'; data: { silenceId: string } }
     /** A runbook action ran from the incident's message or by an automation. */
     | { kind: 'run_finished'; data: { actionTitle: string; target?: string; status: 'succeeded' | 'failed' | 'timed_out' | 'refused'; summary: string; ref: string } }
-    | { kind: 'escalated'; data: { level: number; levels: number; targets: string[] } }
+    /** `due`: every level paged together when several were due at once (the page came late). */
+    | { kind: 'escalated'; data: { level: number; levels: number; targets: string[]; due?: Array<{ level: number; targets: string[] }> } }
   );
 
 export type IncidentEventKind = IncidentEvent['kind'];

@@ -24,7 +24,11 @@ export function toTimelineEvent(event: IncidentEvent): TimelineEvent | undefined
     case 'alerts_firing':
       return { kind: 'alerts_firing', fingerprints: event.data.fingerprints };
     case 'alerts_resolved':
-      return { kind: 'alerts_resolved', fingerprints: event.data.fingerprints };
+      return {
+        kind: 'alerts_resolved',
+        fingerprints: event.data.fingerprints,
+        ...(event.data.checked ? { checked: { at: new Date(event.data.checked.at), alertmanagers: event.data.checked.alertmanagers } } : {}),
+      };
     case 'resolved':
       return { kind: 'incident_resolved', by: event.actor };
     case 'reopened':
@@ -38,7 +42,7 @@ export function toTimelineEvent(event: IncidentEvent): TimelineEvent | undefined
     case 'run_finished':
       return { kind: 'run_finished', actionTitle: event.data.actionTitle, by: event.actor, status: event.data.status, summary: event.data.summary, ref: event.data.ref, ...(event.data.target ? { target: event.data.target } : {}) };
     case 'escalated':
-      return { kind: 'escalated', level: event.data.level, levels: event.data.levels, targets: event.data.targets };
+      return { kind: 'escalated', level: event.data.level, levels: event.data.levels, targets: event.data.targets, ...(event.data.due ? { due: event.data.due } : {}) };
   }
 }
 

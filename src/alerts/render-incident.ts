@@ -133,6 +133,8 @@ function escalationText(view: IncidentView, now: Date): string {
   const { level, levels, nextAt } = view.escalation!;
   const where = `level ${level} of ${levels}`;
   if (view.status === 'resolved' || view.acknowledged) return `${where}, stopped`;
+  // The escalator pauses the ladder while a silence covers every firing alert.
+  if (view.silence && view.silence.endsAt.getTime() > now.getTime()) return `${where}, paused while silenced`;
   if (!nextAt) return level >= levels ? `${where} (last)` : where;
   return `${where}, next ${fromNow(nextAt, now)} (${slackDate(nextAt, '{time}')})`;
 }

@@ -11,12 +11,16 @@ export type RunOutcome = 'succeeded' | 'failed' | 'timed_out' | 'refused';
  * One thing that happened to an incident, as its thread shows it. `by` is a Slack user id, or
  * `alertmanager`, or the name of what acted for Switchboard (an automation rule, a schedule).
  */
+/** When and from which Alertmanagers Switchboard found alerts gone that no notification resolved. */
+export type ResolutionCheck = { at: Date; alertmanagers: readonly string[] };
+
 export type TimelineEvent =
   /** Alerts that joined the group (new, or firing again); their labels come from the view. */
   | { kind: 'alerts_firing'; fingerprints: readonly string[] }
-  | { kind: 'alerts_resolved'; fingerprints: readonly string[] }
-  /** `fingerprints`: the alerts whose resolving resolved it, when Alertmanager did (see {@link mergeResolution}). */
-  | { kind: 'incident_resolved'; by: string; fingerprints?: readonly string[] }
+  /** `checked`: Alertmanager no longer had them when Switchboard asked its API (their resolution was never notified). */
+  | { kind: 'alerts_resolved'; fingerprints: readonly string[]; checked?: ResolutionCheck }
+  /** `fingerprints` (and `checked`): the alerts whose resolving resolved it, when Alertmanager did (see {@link mergeResolution}). */
+  | { kind: 'incident_resolved'; by: string; fingerprints?: readonly string[]; checked?: ResolutionCheck }
   | { kind: 'acknowledged'; by: string }
   | { kind: 'silenced'; silenceId: string; endsAt: Date; by: string }
   /** `by` is `alertmanager` when the silence expired or was removed there. */
@@ -24,7 +28,7 @@ export type TimelineEvent =
   /** `summary` is the action's reply, already mrkdwn-safe (actions escape what they report). */
   | { kind: 'run_finished'; actionTitle: string; target?: string; by: string; status: RunOutcome; summary: string; ref?: string }
   /** `targets` are catalog mentions: `<@U…>`, `<@W…>` or `<!subteam^S…>`; anything else is shown as text. */
-  | { kind: 'escalated'; level: number; levels: number; targets: readonly string[] }
+  | { kind: 'escalated'; level: number; levels: number; targets: readonly string[]; due?: ReadonlyArray<{ level: number; targets: readonly string[] }> }
   | { kind: 'reopened' }
   /** A person's note: untrusted text. */
   | { kind: 'note'; by: string; text: string };
@@ -48,7 +52,11 @@ export function mergeResolution(events: readonly TimelineEvent[]): TimelineEvent
   for (const event of events) {
     const previous = merged.at(-1);
     if (event.kind === 'incident_resolved' && event.by === 'alertmanager' && previous?.kind === 'alerts_resolved') {
-      merged[merged.length - 1] = { ...event, fingerprints: [...(event.fingerprints ?? []), ...previous.fingerprints] };
+      merged[merged.length - 1] = {
+        ...event,
+        fingerprints: [...(event.fingerprints ?? []), ...previous.fingerprints],
+        ...(previous.checked ? { checked: previous.checked } : {}),
+      };
     } else merged.push(event);
   }
   return merged;
@@ -62,10 +70,13 @@ export function renderTimelineEvent(event: TimelineEvent, view: IncidentView): {
 function timelineReply(event: TimelineEvent, view: IncidentView): { text: string; blocks?: KnownBlock[] } {
   switch (event.kind) {
     case 'alerts_firing':
-    case 'alerts_resolved':
       return alertsChanged(event.kind, event.fingerprints, view);
+    case 'alerts_resolved':
+      return alertsChanged(event.kind, event.fingerprints, view, event.checked);
     case 'incident_resolved': {
-      if (event.by === 'alertmanager') return withAlertList('✅ Resolved: every alert stopped firing.', event.fingerprints ?? [], view);
+      if (event.by === 'alertmanager') {
+        return withAlertList(`✅ Resolved: every alert stopped firing.${goneNote(event.checked, event.fingerprints?.length ?? 0)}`, event.fingerprints ?? [], view);
+      }
       const still = view.counts.firing > 0 ? ` Alertmanager still reports ${count(view.counts.firing)} firing.` : '';
       return { text: `✅ ${actor(event.by)} resolved the incident.${still}` };
     }
@@ -98,14 +109,21 @@ function actor(by: string): string {
   return mentionUser(by);
 }
 
-function alertsChanged(kind: 'alerts_firing' | 'alerts_resolved', fingerprints: readonly string[], view: IncidentView) {
+function alertsChanged(kind: 'alerts_firing' | 'alerts_resolved', fingerprints: readonly string[], view: IncidentView, checked?: ResolutionCheck) {
   const n = fingerprints.length;
   const noun = n === 1 ? 'alert' : 'alerts';
   const text =
     kind === 'alerts_firing'
       ? `🔴 ${count(n)} ${noun} started firing (${count(view.counts.firing)} firing now).`
-      : `✅ ${count(n)} ${noun} resolved (${count(view.counts.firing)} still firing).`;
+      : `✅ ${count(n)} ${noun} resolved (${count(view.counts.firing)} still firing).${goneNote(checked, n)}`;
   return withAlertList(text, fingerprints, view);
+}
+
+/** Why alerts resolved without a notification: Switchboard asked Alertmanager and they were gone. */
+function goneNote(checked: ResolutionCheck | undefined, n: number): string {
+  if (!checked) return '';
+  const where = checked.alertmanagers.slice(0, 5).map((url) => codeSpan(url, 120)).join(', ');
+  return ` Alertmanager (${where}) no longer had ${n === 1 ? 'it' : 'them'} when checked ${slackDate(checked.at)}; no resolution was notified (silenced, or lost).`;
 }
 
 /** `text`, then one line per alert with the labels that tell it apart (ten at most, then a count). */
@@ -141,6 +159,11 @@ function escalated(event: Extract<TimelineEvent, { kind: 'escalated' }>) {
   const targets = event.targets.slice(0, MAX_TARGETS).map((t) => (MENTION.test(t) ? t : escapeAlertText(t, 80)));
   const more = event.targets.length > MAX_TARGETS ? ` and ${count(event.targets.length - MAX_TARGETS)} more` : '';
   const who = targets.length ? `: ${targets.join(' ')}${more}` : ' (this level names nobody)';
+  if (event.due && event.due.length > 1) {
+    // Levels that fell due together page together: each level's people, named by level.
+    const byLevel = event.due.map((d) => `L${d.level} ${d.targets.length ? d.targets.slice(0, MAX_TARGETS).map((t) => (MENTION.test(t) ? t : escapeAlertText(t, 80))).join(' ') : 'nobody'}`);
+    return { text: cutMrkdwn(`📣 Escalated to level ${event.level} of ${event.levels}; levels ${event.due.map((d) => d.level).join(', ')} were due at once: ${byLevel.join(' · ')}`, TEXT_BUDGET) };
+  }
   return { text: cutMrkdwn(`📣 Escalated to level ${event.level} of ${event.levels}${who}`, TEXT_BUDGET) };
 }
 

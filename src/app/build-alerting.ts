@@ -10,6 +10,10 @@ import { createEscalationMetrics } from '../alerts/escalation/escalation-metrics
 import { countOpenIncidents } from '../alerts/escalation/escalation-store.js';
 import { createEscalator, type Escalator } from '../alerts/escalation/escalator.js';
 import { createOnCallOverrides, type OnCallOverrides } from '../alerts/escalation/oncall-overrides.js';
+import { createReconcileMetrics } from '../alerts/reconcile/reconcile-metrics.js';
+import { reachabilities } from '../alerts/reconcile/reconcile-store.js';
+import { createReconciler, type Reconciler } from '../alerts/reconcile/reconciler.js';
+import { createAlertmanagerViews } from '../integrations/alertmanager/index.js';
 import { createBatchChannelLock, createDigestRenderer, createStormRouter, createThreadOpener, STORM_DIGEST, type ThreadOpener } from '../alerts/storm.js';
 import type { Registry } from '../commands/registry.js';
 import type { Catalog } from '../config/catalog-schema.js';
@@ -37,6 +41,8 @@ export interface Alerting {
   oncall: OnCallOverrides;
   /** Applies the notifications the webhook stored; start it once the server listens. */
   notifications: NotificationProcessor;
+  /** Checks open incidents against Alertmanager's API; absent when the catalog names no Alertmanager. */
+  reconciler: Reconciler | undefined;
 }
 
 export interface AlertingOptions {
@@ -49,12 +55,16 @@ export interface AlertingOptions {
   logger: Logger;
   metrics: Metrics;
   slackToken: string | undefined;
+  /** Names this instance in claims other instances can see. */
+  instanceId?: string;
+  /** The clock; tests inject one. */
+  now?: () => Date;
 }
 
 /** Alertmanager intake, incidents and their Slack threads through the durable outbox. */
 export function buildAlerting(options: AlertingOptions): Alerting {
   const { db, env, catalog, registry, logger } = options;
-  const now = () => new Date();
+  const now = options.now ?? (() => new Date());
   const unrouted = new Set<string>();
   const outbox = createOutbox();
   const storms = createStormRouter({ config: catalog.storm, outbox });
@@ -112,5 +122,19 @@ export function buildAlerting(options: AlertingOptions): Alerting {
         },
       })
     : undefined;
-  return { incidents, webhook, sender, threads, escalator, oncall: createOnCallOverrides(db), notifications };
+  // Silenced alerts' resolutions, and resolutions lost on the way, reach Switchboard only by asking.
+  const reconciler = catalog.alertmanager
+    ? createReconciler({
+        db,
+        alertmanagers: createAlertmanagerViews(catalog.alertmanager),
+        onIncidentChanged,
+        now,
+        logger: logger.child({ component: 'reconcile' }),
+        metrics: createReconcileMetrics(options.metrics.registry, () => reachabilities(db)),
+        intervalMs: catalog.alertmanager.reconcile.interval,
+        goneAfterMs: catalog.alertmanager.reconcile.goneAfter,
+        instance: options.instanceId ?? 'switchboard',
+      })
+    : undefined;
+  return { incidents, webhook, sender, threads, escalator, oncall: createOnCallOverrides(db), notifications, reconciler };
 }

@@ -21,6 +21,8 @@ import { createSlackUsergroupDirectory } from '../integrations/slack/usergroup-d
 import { createConfirmationsRepository } from '../store/confirmations-repository.js';
 import { buildActionDeps } from './build-action-deps.js';
 import { buildAlerting } from './build-alerting.js';
+import type { Escalator } from '../alerts/escalation/escalator.js';
+import type { Reconciler } from '../alerts/reconcile/reconciler.js';
 import { automationProblems, createAutomationRunner } from '../alerts/automation-runner.js';
 import { createOutbox } from '../alerts/outbox.js';
 import { createJobScheduler } from '../jobs/create-job-scheduler.js';
@@ -41,6 +43,8 @@ export interface SwitchboardOptions {
   /** The process environment, for adapters that read their platform's variables (in-cluster Kubernetes). */
   processEnv?: Readonly<Record<string, string | undefined>>;
   authorize?: Authorizer;
+  /** The clock of incidents, escalation and reconciliation; tests inject one. */
+  now?: () => Date;
 }
 
 export interface Switchboard {
@@ -50,6 +54,10 @@ export interface Switchboard {
   registry: Registry;
   dispatcher: Dispatcher;
   slack: SlackConnection | undefined;
+  /** Alertmanager reconciliation, when the catalog names an Alertmanager (tests call its tickNow). */
+  reconciler: Reconciler | undefined;
+  /** The escalation ticker (tests call its tickNow). */
+  escalator: Escalator;
   /** Stops accepting, lets runs in flight finish within `graceMs`, then closes the store. */
   stop(graceMs?: number): Promise<void>;
 }
@@ -82,7 +90,8 @@ export async function startSwitchboard(options: SwitchboardOptions): Promise<Swi
     if (Object.keys(catalog.roles).length === 0) logger.warn('the catalog has no roles: everyone in the workspace may run every action');
     const backups = createBackupsRepository(db);
     registerBackupMetrics(metrics.registry, () => backups.latestPerTarget());
-    const alerting = buildAlerting({ db, intakeDb, env, catalog, registry, logger, metrics, slackToken: mode.kind === 'offline' ? undefined : mode.botToken });
+    const instanceId = `${hostname()}/${process.pid}/${randomBytes(3).toString('hex')}`;
+    const alerting = buildAlerting({ db, intakeDb, env, catalog, registry, logger, metrics, slackToken: mode.kind === 'offline' ? undefined : mode.botToken, instanceId, ...(options.now ? { now: options.now } : {}) });
     const deps: ActionDeps = { ...buildActionDeps({ catalog, backups, incidents: alerting.incidents, oncall: alerting.oncall, env: options.processEnv ?? {} }), ...options.deps };
     const dispatcher = createDispatcher({
       registry,
@@ -96,7 +105,7 @@ export async function startSwitchboard(options: SwitchboardOptions): Promise<Swi
     });
     for (const problem of automationProblems(catalog, registry)) logger.warn(`automation cannot run: ${problem}`);
     const automations = createAutomationRunner({ db, catalog, registry, dispatcher, incidents: alerting.incidents, logger });
-    const jobs = createJobScheduler({ db, catalog, dispatcher, outbox: createOutbox(), logger: logger.child({ component: 'jobs' }), instanceId: `${hostname()}/${process.pid}/${randomBytes(3).toString('hex')}` });
+    const jobs = createJobScheduler({ db, catalog, dispatcher, outbox: createOutbox(), logger: logger.child({ component: 'jobs' }), instanceId });
 
     if (slack) {
       registerOpsCommand(slack.app, { registry, catalog, actionDeps: deps, dispatcher, confirmations: createConfirmationsRepository(db), logger });
@@ -147,6 +156,7 @@ export async function startSwitchboard(options: SwitchboardOptions): Promise<Swi
     alerting.notifications.start();
     alerting.sender?.start();
     alerting.escalator.start();
+    alerting.reconciler?.start();
     automations.start();
     jobs.start();
     started = true;
@@ -167,6 +177,7 @@ export async function startSwitchboard(options: SwitchboardOptions): Promise<Swi
         await automationsStopped;
         await jobsStopped;
         await alerting.notifications.stop();
+        await alerting.reconciler?.stop();
         await alerting.escalator.stop();
         await alerting.sender?.stop();
         server.closeAllConnections();
@@ -177,7 +188,7 @@ export async function startSwitchboard(options: SwitchboardOptions): Promise<Swi
         logger.info('stopped');
       })());
 
-    return { url: `http://127.0.0.1:${port}`, port, db, registry, dispatcher, slack, stop };
+    return { url: `http://127.0.0.1:${port}`, port, db, registry, dispatcher, slack, reconciler: alerting.reconciler, escalator: alerting.escalator, stop };
   } finally {
     if (!started) {
       await Promise.all([db.close().catch(() => undefined), intakeDb === db ? undefined : intakeDb.close().catch(() => undefined), sandbox?.close().catch(() => undefined)]);

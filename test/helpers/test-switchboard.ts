@@ -29,7 +29,7 @@ export async function startTestSwitchboard(options: {
   catalogYaml: string;
   store?: 'postgres' | 'pglite';
   env?: Record<string, string>;
-  overrides?: Pick<SwitchboardOptions, 'deps' | 'authorize'>;
+  overrides?: Pick<SwitchboardOptions, 'deps' | 'authorize' | 'now' | 'logger'>;
 }): Promise<TestSwitchboard> {
   const slack = await startFakeSlack({ token: BOT_TOKEN });
   const responses = await startResponseUrlRecorder();

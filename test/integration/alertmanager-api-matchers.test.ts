@@ -41,8 +41,10 @@ describe('AlertmanagerConfig', () => {
   it('takes a URL, headers with a token, and defaults the timeout to 10s', () => {
     expect(AlertmanagerConfig.parse({ url: 'http://127.0.0.1:9093', headers: { Authorization: 'Bearer abc' } })).toEqual({
       url: 'http://127.0.0.1:9093',
+      urls: ['http://127.0.0.1:9093'],
       headers: { Authorization: 'Bearer abc' },
       timeout: 10_000,
+      reconcile: { interval: 60_000, goneAfter: 120_000 },
     });
     expect(AlertmanagerConfig.parse({ url: 'https://am.example.com/alertmanager', timeout: '3s' }).timeout).toBe(3_000);
   });
@@ -55,7 +57,7 @@ describe('AlertmanagerConfig', () => {
     [{ url: 'http://am:9093', headers: { 'Bad Header': 'x' } }, 'headers', 'header name'],
     [{ url: 'http://am:9093', timeout: 'soon' }, 'timeout', 'not a duration'],
     [{ url: 'http://am:9093', timeout: '1h' }, 'timeout', 'at most 5m'],
-    [{ url: 'http://am:9093', tiemout: '1s' }, '', 'unknown key "tiemout" (allowed: url, headers, timeout)'],
+    [{ url: 'http://am:9093', tiemout: '1s' }, '', 'unknown key "tiemout" (allowed: url, urls, headers, timeout, reconcile)'],
   ])('rejects %j', (input, path, message) => {
     const result = AlertmanagerConfig.safeParse(input);
     expect(result.success).toBe(false);

@@ -76,7 +76,7 @@ describe.each([
   const escalated = async (incidentId: string) =>
     (await timelineOf(db, incidentId))
       .filter((e) => e.kind === 'escalated')
-      .map((e) => ({ minute: (e.at.getTime() - T0.getTime()) / 60_000, ...(e.data as { level: number; levels: number; targets: string[] }) }));
+      .map((e) => ({ minute: (e.at.getTime() - T0.getTime()) / 60_000, ...(e.data as { level: number; levels: number; targets: string[]; due?: unknown }) }));
   const steps = async (incidentId: string) =>
     (
       await db.query<{ step: number; level: number; due_at: Date; collapsed: number; targets: string[]; nobody: string[] }>(
@@ -241,14 +241,72 @@ describe.each([
     ]);
   });
 
-  it('pages once for steps missed while nothing ran, at the latest level due', async () => {
+  it('pages once for steps missed while nothing ran, naming the people of every level due', async () => {
     const incident = await open(0, { severity: 'critical' });
     await tickAt(61);
-    expect((await escalated(incident.incidentId)).map((e) => [e.minute, e.level])).toEqual([
-      [0, 1],
-      [61, 4],
+    expect((await escalated(incident.incidentId)).map((e) => [e.minute, e.level, e.targets])).toEqual([
+      [0, 1, ['<@U01CCC>']],
+      [61, 4, ['<@U01SENIOR>', '<!subteam^S01MANAGERS>', '<@U01CTO>']],
     ]);
     expect((await steps(incident.incidentId)).at(-1)).toMatchObject({ step: 3, dueMinute: 60, collapsed: 2 });
+    const { replies, dms } = await inSlack(incident.incidentId, incident.number);
+    expect(replies.at(-1)).toBe('📣 Escalated to level 4 of 4; levels 2, 3, 4 were due at once: L2 <@U01SENIOR> · L3 <!subteam^S01MANAGERS> · L4 <@U01CTO>');
+    const dmTo = async (user: string) => {
+      const channel = await dmChannelOf(user);
+      return dms.filter((d) => d.channel === channel).map((d) => /\(level \d of 4\)/.exec(d.text)?.[0]);
+    };
+    expect(dms).toHaveLength(3);
+    expect(await dmTo('U01CCC')).toEqual(['(level 1 of 4)']);
+    expect(await dmTo('U01SENIOR')).toEqual(['(level 2 of 4)']);
+    expect(await dmTo('U01CTO')).toEqual(['(level 4 of 4)']);
+  });
+
+  it('never skips level 1: a notification applied after level 2 was due pages both levels at once', async () => {
+    // Stored at minute 0, applied at minute 20 (a burst, a slow store, Switchboard down meanwhile).
+    clock.now = at(0);
+    const groupKey = `{}:{alertname="HighErrorRate", run="${randomUUID()}"}`;
+    await world.intake.accept(parsed(notification([firing(randomUUID().slice(0, 8), at(0).toISOString(), { severity: 'critical' })], { groupKey })));
+    clock.now = at(20);
+    await createNotificationProcessor({ db, intake: world.intake, logger: pino({ level: 'silent' }) }).drain();
+    const { rows } = await db.query<{ id: string; number: number }>('SELECT id, number FROM incidents WHERE group_key = $1', [groupKey]);
+    const incident = rows[0]!;
+
+    expect(await escalated(incident.id)).toEqual([{ minute: 20, level: 2, levels: 4, targets: ['<@U01CCC>', '<@U01SENIOR>'], due: [{ level: 1, targets: ['<@U01CCC>'] }, { level: 2, targets: ['<@U01SENIOR>'] }] }]);
+    const { replies, dms, parent } = await inSlack(incident.id, incident.number);
+    const dmCcc = await dmChannelOf('U01CCC');
+    expect(replies).toEqual(['📣 Escalated to level 2 of 4; levels 1, 2 were due at once: L1 <@U01CCC> · L2 <@U01SENIOR>']);
+    expect(dms.map((d) => d.channel).sort()).toEqual([await dmChannelOf('U01CCC'), await dmChannelOf('U01SENIOR')].sort());
+    expect(dms.find((d) => d.channel === dmCcc)?.text).toContain('(level 1 of 4)');
+    expect(JSON.stringify(parent?.blocks)).toContain('level 2 of 4');
+    // The next level keeps its own time.
+    await tickAt(29);
+    await tickAt(30);
+    expect((await escalated(incident.id)).map((e) => [e.minute, e.level])).toEqual([
+      [20, 2],
+      [30, 3],
+    ]);
+  });
+
+  it('pauses while a silence covers the incident and, when it ends by itself, resumes with the time the next level still had', async () => {
+    const incident = await open(0, { severity: 'critical' });
+    clock.now = at(5);
+    await world.desk.setSilence(incident.incidentId, { silenceId: '8b4f1c0e-0000-4000-8000-000000000001', endsAt: at(60), by: 'U01CCC' });
+    expect(await progress(incident.incidentId)).toEqual({ notified_steps: 1, next_due_at: at(60) });
+    for (const minute of [15, 30, 45, 59]) await tickAt(minute);
+    expect((await escalated(incident.incidentId)).map((e) => e.level)).toEqual([1]);
+    const view = await incidentView(db, incident.incidentId);
+    expect(JSON.stringify(renderIncident(view!, at(20)).blocks)).toContain('level 1 of 4, paused while silenced');
+
+    // The silence's end passes with nobody telling Switchboard: the ladder resumes on its own, 10
+    // minutes before level 2 as when it paused at minute 5, and level 1 is not paged again.
+    await tickAt(60);
+    expect(await progress(incident.incidentId)).toEqual({ notified_steps: 1, next_due_at: at(70) });
+    await tickAt(69);
+    await tickAt(70);
+    expect((await escalated(incident.incidentId)).map((e) => [e.minute, e.level])).toEqual([
+      [0, 1],
+      [70, 2],
+    ]);
   });
 
   it("picks the route's policy, else the severity's, else none", async () => {

@@ -286,6 +286,11 @@ describe('renderTimelineEvent', () => {
   const events: Record<string, TimelineEvent> = {
     alerts_firing: { kind: 'alerts_firing', fingerprints: ['fp-gw-1:5000', 'fp-gw-2:5000', 'fp-unknown'] },
     alerts_resolved: { kind: 'alerts_resolved', fingerprints: ['fp-gw-3:5000'] },
+    alerts_resolved_by_reconciliation: {
+      kind: 'alerts_resolved',
+      fingerprints: ['fp-gw-3:5000'],
+      checked: { at: minutes(5), alertmanagers: ['http://alertmanager-0:9093', 'http://alertmanager-1:9093'] },
+    },
     incident_resolved_by_alertmanager: { kind: 'incident_resolved', by: 'alertmanager' },
     incident_resolved_by_user: { kind: 'incident_resolved', by: 'U0LEAD' },
     acknowledged: { kind: 'acknowledged', by: 'U0ONCALL1' },
@@ -310,6 +315,16 @@ describe('renderTimelineEvent', () => {
       ref: '7f3a9c',
     },
     escalated: { kind: 'escalated', level: 2, levels: 4, targets: ['<@U0SENIOR>', '<!subteam^S0614TZR7>', '<!channel>', '@here'] },
+    escalated_levels_due_together: {
+      kind: 'escalated',
+      level: 2,
+      levels: 4,
+      targets: ['<@U0ONCALL1>', '<@U0SENIOR>'],
+      due: [
+        { level: 1, targets: ['<@U0ONCALL1>'] },
+        { level: 2, targets: ['<@U0SENIOR>', '<!channel>'] },
+      ],
+    },
     reopened: { kind: 'reopened' },
     note: { kind: 'note', by: 'U0ONCALL1', text: 'Rolled back deploy 1.4.2 <!channel> @here <https://evil.example|see>' },
   };

@@ -57,9 +57,23 @@ export type EscalationDecision =
       /** When the step was due; later than this is late (the auditor's measure). */
       dueAt: Date;
       targets: ResolvedTarget[];
-      /** Due steps skipped in favour of this one (Switchboard was down); page once, not once per step. */
+      /** Earlier due steps folded into this page (a late notification, a burst, downtime): paged with it, once. */
       collapsed: number;
+      /**
+       * Every level due now, oldest first, this step's last: when several fell due at once, one
+       * page names the people of each, so the first level is never skipped.
+       */
+      due: DueLevel[];
     };
+
+/** One level due in a page, with the people behind its targets when it was due. */
+export interface DueLevel {
+  step: number;
+  level: number;
+  round: number;
+  dueAt: Date;
+  targets: ResolvedTarget[];
+}
 
 export class EscalationPolicyNotFoundError extends Error {
   constructor(readonly policy: string) {
@@ -107,7 +121,7 @@ export function stepDueAt(snapshot: EscalationSnapshot, startedAt: Date, step: n
   return new Date(startedAt.getTime() + Math.floor(step / levels) * snapshot.roundLength + level.delay);
 }
 
-/** What to do now: stop, wait until a step is due, or page one step (the latest due, when several are). */
+/** What to do now: stop, wait until a step is due, or page: the latest due step, with every other step due with it. */
 export function nextStep(
   snapshot: EscalationSnapshot,
   startedAt: Date,
@@ -125,16 +139,22 @@ export function nextStep(
   let step = first;
   while (step + 1 < total && stepDueAt(snapshot, startedAt, step + 1).getTime() <= now.getTime()) step += 1;
   const levels = snapshot.levels.length;
-  const level = step % levels;
-  const dueAt = stepDueAt(snapshot, startedAt, step);
+  const due: DueLevel[] = [];
+  for (let s = first; s <= step; s++) {
+    const level = s % levels;
+    const dueAt = stepDueAt(snapshot, startedAt, s);
+    due.push({ step: s, level, round: Math.floor(s / levels), dueAt, targets: resolveTargets(snapshot, snapshot.levels[level]?.targets ?? [], dueAt, overrides) });
+  }
+  const last = due[due.length - 1]!;
   return {
     kind: 'notify',
     step,
-    level,
-    round: Math.floor(step / levels),
-    dueAt,
-    targets: resolveTargets(snapshot, snapshot.levels[level]?.targets ?? [], dueAt, overrides),
+    level: last.level,
+    round: last.round,
+    dueAt: last.dueAt,
+    targets: last.targets,
     collapsed: step - first,
+    due,
   };
 }
 

@@ -11,6 +11,8 @@ export interface ClaimedEscalation {
   notifiedSteps: number;
   remindersSent: number;
   nextDueAt: Date;
+  /** Since when a silence pauses the ladder; absent when it runs. */
+  pausedAt?: Date;
   snapshot: EscalationSnapshot;
   incident: EscalationIncident;
 }
@@ -28,6 +30,8 @@ export interface EscalationIncident {
   groupLabels: Readonly<Record<string, string>>;
   openedAt: Date;
   acknowledged?: { userId: string; at: Date };
+  /** The Alertmanager silence covering every firing alert, as the incident records it (it may have ended since). */
+  silence?: { id: string; endsAt: Date };
 }
 
 type Timestamp = Date | string;
@@ -45,9 +49,12 @@ interface IncidentColumns {
   opened_at: Timestamp;
   acknowledged_by: string | null;
   acknowledged_at: Timestamp | null;
+  silence_id: string | null;
+  silence_ends_at: Timestamp | null;
 }
 
-const INCIDENT_COLUMNS = 'i.id, i.number, i.status, i.severity, i.title, i.service, i.channel, i.common_labels, i.group_labels, i.opened_at, i.acknowledged_by, i.acknowledged_at';
+const INCIDENT_COLUMNS =
+  'i.id, i.number, i.status, i.severity, i.title, i.service, i.channel, i.common_labels, i.group_labels, i.opened_at, i.acknowledged_by, i.acknowledged_at, i.silence_id, i.silence_ends_at';
 
 const toIncident = (r: IncidentColumns): EscalationIncident => ({
   id: r.id,
@@ -61,6 +68,7 @@ const toIncident = (r: IncidentColumns): EscalationIncident => ({
   groupLabels: r.group_labels,
   openedAt: new Date(r.opened_at),
   ...(r.acknowledged_by && r.acknowledged_at ? { acknowledged: { userId: r.acknowledged_by, at: new Date(r.acknowledged_at) } } : {}),
+  ...(r.silence_id && r.silence_ends_at ? { silence: { id: r.silence_id, endsAt: new Date(r.silence_ends_at) } } : {}),
 });
 
 type EscalationRow = IncidentColumns & { escalation_policy: EscalationSnapshot | null };
@@ -91,7 +99,7 @@ export async function beginEscalation(tx: Queryable, incidentId: string, snapsho
 /** Starts the ladder again from its first level (the incident reopened); false when it has none. */
 export async function restartEscalation(tx: Queryable, incidentId: string, startedAt: Date, nextDueAt: Date | null): Promise<boolean> {
   const { rowCount } = await tx.query(
-    `UPDATE escalations SET episode = episode + 1, started_at = $2, notified_steps = 0, reminders_sent = 0, next_due_at = $3, updated_at = $2
+    `UPDATE escalations SET episode = episode + 1, started_at = $2, notified_steps = 0, reminders_sent = 0, next_due_at = $3, paused_at = NULL, updated_at = $2
       WHERE incident_id = $1`,
     [incidentId, startedAt, nextDueAt],
   );
@@ -104,6 +112,7 @@ export interface EscalationProgressRow {
   notifiedSteps: number;
   remindersSent: number;
   nextDueAt?: Date;
+  pausedAt?: Date;
 }
 
 interface ProgressColumns {
@@ -112,6 +121,7 @@ interface ProgressColumns {
   notified_steps: number;
   reminders_sent: number;
   next_due_at: Timestamp | null;
+  paused_at: Timestamp | null;
 }
 
 const toProgress = (r: ProgressColumns): EscalationProgressRow => ({
@@ -120,12 +130,13 @@ const toProgress = (r: ProgressColumns): EscalationProgressRow => ({
   notifiedSteps: r.notified_steps,
   remindersSent: r.reminders_sent,
   ...(r.next_due_at ? { nextDueAt: new Date(r.next_due_at) } : {}),
+  ...(r.paused_at ? { pausedAt: new Date(r.paused_at) } : {}),
 });
 
 /** The progress row, locked for the caller's transaction. */
 export async function progressForUpdate(tx: Queryable, incidentId: string): Promise<EscalationProgressRow | undefined> {
   const { rows } = await tx.query<ProgressColumns>(
-    'SELECT episode, started_at, notified_steps, reminders_sent, next_due_at FROM escalations WHERE incident_id = $1 FOR UPDATE',
+    'SELECT episode, started_at, notified_steps, reminders_sent, next_due_at, paused_at FROM escalations WHERE incident_id = $1 FOR UPDATE',
     [incidentId],
   );
   return rows[0] ? toProgress(rows[0]) : undefined;
@@ -138,7 +149,7 @@ export async function progressForUpdate(tx: Queryable, incidentId: string): Prom
  */
 export async function claimDueEscalation(tx: Queryable, now: Date, skip: readonly string[]): Promise<ClaimedEscalation | undefined> {
   const { rows } = await tx.query<IncidentColumns & ProgressColumns & { incident_id: string; escalation_policy: EscalationSnapshot | null }>(
-    `SELECT e.incident_id, e.episode, e.started_at, e.notified_steps, e.reminders_sent, e.next_due_at, i.escalation_policy, ${INCIDENT_COLUMNS}
+    `SELECT e.incident_id, e.episode, e.started_at, e.notified_steps, e.reminders_sent, e.next_due_at, e.paused_at, i.escalation_policy, ${INCIDENT_COLUMNS}
        FROM escalations e JOIN incidents i ON i.id = e.incident_id
       WHERE e.next_due_at <= $1 AND e.incident_id::text NOT IN (SELECT jsonb_array_elements_text($2::jsonb))
       ORDER BY e.next_due_at, e.incident_id
@@ -157,6 +168,7 @@ export async function claimDueEscalation(tx: Queryable, now: Date, skip: readonl
     notifiedSteps: progress.notifiedSteps,
     remindersSent: progress.remindersSent,
     nextDueAt: progress.nextDueAt ?? now,
+    ...(progress.pausedAt ? { pausedAt: progress.pausedAt } : {}),
     snapshot: row.escalation_policy,
     incident: toIncident(row),
   };
@@ -174,6 +186,21 @@ export async function saveProgress(
       WHERE incident_id = $1`,
     [incidentId, change.nextDueAt, change.notifiedSteps ?? null, change.remindersSent ?? null, now],
   );
+}
+
+/** Pauses the ladder (a silence covers every firing alert) and looks again at `lookAgainAt`, when the silence ends; a pause keeps its first `paused_at`. */
+export async function pauseEscalation(tx: Queryable, incidentId: string, now: Date, lookAgainAt: Date): Promise<void> {
+  await tx.query('UPDATE escalations SET paused_at = coalesce(paused_at, $2), next_due_at = $3, updated_at = $2 WHERE incident_id = $1', [incidentId, now, lookAgainAt]);
+}
+
+/**
+ * Ends a pause: the ladder's start moves on by the time it was paused, so the steps still to come
+ * keep the distance they had and none already paged is paged again. Returns the new start.
+ */
+export async function resumeEscalation(tx: Queryable, incidentId: string, now: Date, startedAt: Date, pausedAt: Date): Promise<Date> {
+  const resumedStart = new Date(startedAt.getTime() + Math.max(0, now.getTime() - pausedAt.getTime()));
+  await tx.query('UPDATE escalations SET paused_at = NULL, started_at = $2, updated_at = $3 WHERE incident_id = $1', [incidentId, resumedStart, now]);
+  return resumedStart;
 }
 
 export interface FiredStep {

@@ -8,7 +8,7 @@ import type { IncidentChange, IncidentChanged, IncidentsChanged } from '../incid
 import { routeFor } from '../match-route.js';
 import type { OutboxWriter } from '../outbox-port.js';
 import { incidentMessageKey } from '../project-incident.js';
-import { mentionTarget, nextStep, snapshotPolicy, stepDueAt, totalSteps, type EscalationDecision, type EscalationSnapshot } from './engine.js';
+import { mentionTarget, nextStep, snapshotPolicy, stepDueAt, totalSteps, type DueLevel, type EscalationDecision, type EscalationSnapshot, type ResolvedTarget } from './engine.js';
 import type { EscalationMetrics } from './escalation-metrics.js';
 import {
   beginEscalation,
@@ -17,7 +17,9 @@ import {
   hasThread,
   progressForUpdate,
   recordStep,
+  pauseEscalation,
   restartEscalation,
+  resumeEscalation,
   saveProgress,
   type ClaimedEscalation,
   type EscalationIncident,
@@ -103,11 +105,22 @@ export function createEscalator(options: EscalatorOptions): Escalator {
     return rows[0]?.channel ?? undefined;
   }
 
-  async function evaluate(tx: Queryable, esc: ClaimedEscalation, at: Date): Promise<Evaluation> {
-    const { incident, snapshot } = esc;
+  async function evaluate(tx: Queryable, claimed: ClaimedEscalation, at: Date): Promise<Evaluation> {
+    const { incident, snapshot } = claimed;
     if (incident.status !== 'firing') {
-      await saveProgress(tx, esc.incidentId, at, { nextDueAt: null });
+      await saveProgress(tx, claimed.incidentId, at, { nextDueAt: null });
       return {};
+    }
+    // Alertmanager pages nobody for a silenced alert, and says nothing when it resolves: while a
+    // silence covers every firing alert the ladder stands still, looking again when it ends.
+    if (incident.silence && incident.silence.endsAt.getTime() > at.getTime()) {
+      await pauseEscalation(tx, claimed.incidentId, at, incident.silence.endsAt);
+      return {};
+    }
+    let esc = claimed;
+    if (esc.pausedAt) {
+      const { pausedAt, ...running } = esc;
+      esc = { ...running, startedAt: await resumeEscalation(tx, esc.incidentId, at, esc.startedAt, pausedAt) };
     }
     if (incident.acknowledged) return remind(tx, esc, incident.acknowledged, at);
     const overrides = await liveOverrides(tx, esc.startedAt, Object.keys(snapshot.schedules));
@@ -128,8 +141,9 @@ export function createEscalator(options: EscalatorOptions): Escalator {
     const { incident, snapshot } = esc;
     const next = decision.step + 1;
     const nextDueAt = next < totalSteps(snapshot) ? stepDueAt(snapshot, esc.startedAt, next) : null;
-    const paged = decision.targets.filter((t) => t.kind !== 'nobody');
-    const nobody = decision.targets.flatMap((t) => (t.kind === 'nobody' ? [t.reason] : []));
+    const page = pageOf(decision.due);
+    const paged = page.targets;
+    const nobody = page.nobody;
     const level = decision.level + 1;
     const levels = snapshot.levels.length;
     await recordStep(tx, {
@@ -144,7 +158,10 @@ export function createEscalator(options: EscalatorOptions): Escalator {
       nobody,
     });
     await saveProgress(tx, esc.incidentId, at, { notifiedSteps: next, nextDueAt });
-    const event: IncidentEvent = { kind: 'escalated', at, actor: ESCALATION_ACTOR, data: { level, levels, targets: paged.map(mentionTarget) } };
+    // Several levels due at once (a late notification, a burst, downtime) page together: the
+    // reply names each level's people, so the first level hears of it too.
+    const due = decision.due.length > 1 ? { due: decision.due.map((d) => ({ level: d.level + 1, targets: d.targets.filter((t) => t.kind !== 'nobody').map(mentionTarget) })) } : {};
+    const event: IncidentEvent = { kind: 'escalated', at, actor: ESCALATION_ACTOR, data: { level, levels, targets: paged.map(mentionTarget), ...due } };
     return {
       event,
       async after(tx) {
@@ -160,14 +177,14 @@ export function createEscalator(options: EscalatorOptions): Escalator {
           }
         }
         const unansweredMs = at.getTime() - esc.startedAt.getTime();
-        for (const target of paged) {
-          if (target.kind !== 'user') continue; // a group's mention in the thread notifies its members
-          const dm = renderPageDm(seen, { level, levels, round: decision.round, unansweredMs });
-          await outbox.enqueue(tx, { kind: 'dm', userId: target.userId, priority: 'page', ...dm });
+        // A group's mention in the thread notifies its members; users get a DM each, once, naming their own level.
+        for (const { userId, level: own, round } of page.users) {
+          const dm = renderPageDm(seen, { level: own + 1, levels, round, unansweredMs });
+          await outbox.enqueue(tx, { kind: 'dm', userId, priority: 'page', ...dm });
         }
       },
       count() {
-        metrics?.escalated(level);
+        for (const d of decision.due) metrics?.escalated(d.level + 1);
         for (const target of paged) metrics?.paged(target.kind === 'user' ? target.userId : target.kind === 'usergroup' ? target.usergroupId : 'nobody');
         if (paged.length === 0) metrics?.paged('nobody');
       },
@@ -214,7 +231,8 @@ export function createEscalator(options: EscalatorOptions): Escalator {
     for (const d of decided) await d.evaluation?.after?.(tx);
   }
 
-  const relevantOf = (events: readonly IncidentEvent[]) => events.filter((e) => e.kind === 'opened' || e.kind === 'reopened' || e.kind === 'acknowledged' || e.kind === 'resolved');
+  const relevantOf = (events: readonly IncidentEvent[]) =>
+    events.filter((e) => e.kind === 'opened' || e.kind === 'reopened' || e.kind === 'acknowledged' || e.kind === 'resolved' || e.kind === 'silenced' || e.kind === 'unsilenced');
 
   /** Starts, restarts or stops the incident's escalation for its events; `found` is its escalation read, absent when none is relevant. */
   async function decide(tx: Queryable, incidentId: string, events: readonly IncidentEvent[], found: { incident: EscalationIncident; snapshot?: EscalationSnapshot } | undefined): Promise<Decided> {
@@ -223,6 +241,8 @@ export function createEscalator(options: EscalatorOptions): Escalator {
     let snapshot = found.snapshot;
     const at = now();
     let begun = false;
+    // A silence set or lifted pauses or resumes the ladder now, not at its next due step.
+    let silenceChanged = false;
     for (const event of relevantOf(events)) {
       switch (event.kind) {
         case 'opened': {
@@ -246,13 +266,19 @@ export function createEscalator(options: EscalatorOptions): Escalator {
           metrics?.resolved((event.at.getTime() - incident.openedAt.getTime()) / 1_000, incident.severity);
           await saveProgress(tx, incidentId, at, { nextDueAt: null });
           break;
+        case 'silenced':
+        case 'unsilenced':
+          silenceChanged = incident.status === 'firing';
+          break;
       }
     }
     // A first level due at once pages in the transaction that opened the incident, and its
     // parent message is first posted showing level 1.
-    const progress = begun && snapshot ? await progressForUpdate(tx, incidentId) : undefined;
-    if (!progress?.nextDueAt || !snapshot || progress.nextDueAt.getTime() > at.getTime()) return { incidentId, events };
-    const evaluation = await evaluate(tx, { incidentId, ...progress, nextDueAt: progress.nextDueAt, snapshot, incident }, at);
+    const progress = (begun || silenceChanged) && snapshot ? await progressForUpdate(tx, incidentId) : undefined;
+    if (!progress || !snapshot) return { incidentId, events };
+    const due = progress.nextDueAt !== undefined && progress.nextDueAt.getTime() <= at.getTime();
+    if (!due && !silenceChanged) return { incidentId, events };
+    const evaluation = await evaluate(tx, { incidentId, ...progress, nextDueAt: progress.nextDueAt ?? at, snapshot, incident }, at);
     return record(tx, incidentId, evaluation, events);
   }
 
@@ -296,4 +322,26 @@ export function createEscalator(options: EscalatorOptions): Escalator {
 
   const ticker = createTicker({ name: 'escalation', intervalMs: options.intervalMs ?? DEFAULT_ESCALATION_INTERVAL_MS, tick, logger });
   return { onIncidentChanged, onIncidentsChanged, start: () => ticker.start(), stop: () => ticker.stop(), tickNow: () => ticker.tickNow() };
+}
+
+/** The people of every due level, each once: who the page mentions, who gets a DM (with the level they were due at), and why a level had nobody. */
+function pageOf(due: readonly DueLevel[]): { targets: ResolvedTarget[]; users: Array<{ userId: string; level: number; round: number }>; nobody: string[] } {
+  const targets: ResolvedTarget[] = [];
+  const users: Array<{ userId: string; level: number; round: number }> = [];
+  const nobody: string[] = [];
+  const seen = new Set<string>();
+  for (const d of due) {
+    for (const target of d.targets) {
+      if (target.kind === 'nobody') {
+        if (!nobody.includes(target.reason)) nobody.push(target.reason);
+        continue;
+      }
+      const key = target.kind === 'user' ? `user:${target.userId}` : `usergroup:${target.usergroupId}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      targets.push(target);
+      if (target.kind === 'user') users.push({ userId: target.userId, level: d.level, round: d.round });
+    }
+  }
+  return { targets, users, nobody };
 }
