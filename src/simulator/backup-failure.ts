@@ -33,6 +33,8 @@ export async function failNextBackup(databaseUrl: string): Promise<ArmedBackupFa
   };
   void (async () => {
     while (armed) {
+      // Inside a transaction pg_stat_activity is read once and cached; drop the cache for a fresh look.
+      await client.query('SELECT pg_stat_clear_snapshot()').catch(() => undefined);
       const ended = await client
         .query<{ ended: boolean }>(
           'SELECT pg_terminate_backend(pid) AS ended FROM pg_stat_activity WHERE datname = current_database() AND application_name = $1 AND pid <> pg_backend_pid()',

@@ -52,7 +52,8 @@ export interface Simulator {
   stop(): Promise<void>;
 }
 
-const STAND_IN_READY_MS = 30_000;
+// tsx compiles each stand-in at start: on a busy two-core machine that alone can take half a minute.
+const STAND_IN_READY_MS = 90_000;
 
 /** Until every stand-in with a port answers its control endpoint (supervisord's RUNNING comes first). */
 async function waitForStandIns(plan: SimulatorPlan): Promise<void> {
