@@ -191,6 +191,12 @@ describe('every alert of examples/rules/ fires in the demo', () => {
         for (const a of step.alerts) seen.add(a);
       }
       expect([...seen].sort()).toEqual((await alertNamesOf(service)).filter((a) => !(NOT_DRIVABLE[service] ?? {})[a]));
+      // The alerts' Source links name Prometheus by the address it listens on, so they open from a browser here.
+      const sent = await eventually(`${service}'s alerts in Alertmanager`, async () => {
+        const alerts = (await (await fetch(`${simulator.alertmanagerUrl}/api/v2/alerts?filter=service%3D%22${service}%22`)).json()) as Array<{ generatorURL: string }>;
+        return alerts.length > 0 && alerts;
+      }, 30_000, 500);
+      for (const alert of sent) expect(alert.generatorURL.startsWith(`${simulator.prometheus[service]}/`), alert.generatorURL).toBe(true);
     }, 150_000);
   });
 });
