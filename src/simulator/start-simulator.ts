@@ -68,6 +68,23 @@ async function waitForStandIns(plan: SimulatorPlan): Promise<void> {
   }
 }
 
+/**
+ * The gateway proxy calls its upstream from its first second; if it started before the upstream
+ * listened, those failures opened its breaker. Once every stand-in answers, the demo starts
+ * from a closed breaker (also when a previous run left one open), as deleting the key does.
+ */
+async function closeBreakers(plan: SimulatorPlan): Promise<void> {
+  for (const { breaker } of plan.systems.flatMap((s) => s.programs)) {
+    if (!breaker) continue;
+    const redis = new Redis(breaker.redisUrl, { maxRetriesPerRequest: 1 });
+    try {
+      await redis.del(breaker.key);
+    } finally {
+      redis.disconnect();
+    }
+  }
+}
+
 const installed = (command: string) => !spawnSync(command, ['--version'], { stdio: 'ignore' }).error;
 
 /**
@@ -99,6 +116,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
     const supervisor = await startSupervisor({ dir, port: plan.supervisorPort, programs: plan.systems.flatMap((s) => s.programs) });
     stoppers.push(() => supervisor.stop());
     await waitForStandIns(plan);
+    await closeBreakers(plan);
     log(`supervisord on ${supervisor.url} runs ${plan.systems.flatMap((s) => s.programs.map((p) => p.program)).join(', ')}`);
 
     const exporters: Record<string, string> = {};
