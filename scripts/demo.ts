@@ -84,7 +84,7 @@ function listenToKeys(simulator: Simulator, onStop: () => void): void {
     if (switched) {
       const alerts = switched.alerts[service] ?? [];
       const then = switched.then?.[service] ? `; now run ${switched.then[service]}` : '';
-      return void run(`${switched.does}${alerts.length ? ` → ${alerts.join(', ')} in about ${DEMO_TIMING.for}${then}` : ' (no rule of this system reads it)'}`, () => applySwitch(simulator, service, switched.effect));
+      return void run(`${switched.doesFor?.[service] ?? switched.does}${alerts.length ? ` → ${alerts.join(', ')} in about ${DEMO_TIMING.for}${then}` : ' (no rule of this system reads it)'}`, () => applySwitch(simulator, service, switched.effect));
     }
     if (key === 'h') return void run('healthy again', () => simulator.heal(service));
     if (key === 'q') return void run('long query started', () => simulator.longQuery(service));

@@ -13,6 +13,8 @@ export interface DemoSwitch {
   key: string;
   /** What it does, for the help. */
   does: string;
+  /** What it does to a system where that differs, e.g. the gateway's failing program is its upstream. */
+  doesFor?: Readonly<Record<string, string>>;
   effect: SwitchEffect;
   /** The alerts (of examples/rules/<service>.yml) it makes fire, per service; the rule-coverage test holds the demo to this. */
   alerts: Readonly<Record<string, readonly string[]>>;
@@ -35,7 +37,8 @@ export const DEMO_SWITCHES: readonly DemoSwitch[] = [
   },
   {
     key: 'u',
-    does: 'unhealthy: 2 in 5 requests fail (the gateway: its upstream fails, so the breaker opens)',
+    does: 'unhealthy: 2 in 5 requests fail',
+    doesFor: { 'api-gateway': 'unhealthy upstream: the proxy\'s calls fail, its breaker opens' },
     effect: { kind: 'mode', mode: 'unhealthy' },
     alerts: {
       'company-extraction': ['HighErrorRate', 'ExternalAPIFailure'],
@@ -54,16 +57,16 @@ export const DEMO_SWITCHES: readonly DemoSwitch[] = [
     alerts: { 'company-extraction': ['HighMemoryUsage'], 'brownie-metadata': ['HighMemoryUsage'], selextract: ['MemoryUsageHigh', 'ResourceUsageHigh'], 'dried-fruits': ['HighMemoryUsage'] },
   },
   { key: 'd', does: 'disk full (simulated, 95%)', effect: { kind: 'condition', condition: 'disk-full' }, alerts: { selextract: ['DiskSpaceHigh'], 'dried-fruits': ['DiskSpaceHigh'] } },
-  { key: 'r', does: 'Redis down (simulated: the exporter and the health endpoints say so)', effect: { kind: 'condition', condition: 'redis-down' }, alerts: { 'company-extraction': ['RedisDown'] } },
+  { key: 'r', does: 'Redis down (simulated, health endpoints agree)', effect: { kind: 'condition', condition: 'redis-down' }, alerts: { 'company-extraction': ['RedisDown'] } },
   { key: 'f', does: 'Redis memory at 90% of maxmemory (simulated)', effect: { kind: 'condition', condition: 'redis-memory-full' }, alerts: { 'api-gateway': ['RedisHighMemoryUsage'] } },
-  { key: 'p', does: 'PostgreSQL down (simulated: the probe and the health endpoints say so)', effect: { kind: 'condition', condition: 'postgres-down' }, alerts: { 'dried-fruits': ['DatabaseConnectionFailed'] } },
+  { key: 'p', does: 'PostgreSQL down (simulated, health endpoints agree)', effect: { kind: 'condition', condition: 'postgres-down' }, alerts: { 'dried-fruits': ['DatabaseConnectionFailed'] } },
   { key: 'n', does: 'database connections at 95% of the maximum (simulated)', effect: { kind: 'condition', condition: 'connections-exhausted' }, alerts: { 'brownie-metadata': ['ConnectionPoolExhaustion'], selextract: ['DatabaseConnectionsHigh'] } },
   { key: 'w', does: 'worker backlog: 250 tasks queued, one in three fails', effect: { kind: 'condition', condition: 'worker-backlog' }, alerts: { selextract: ['WorkerQueueHigh', 'TaskFailureRateHigh'] } },
   { key: 't', does: 'TLS certificate expires in 3 days', effect: { kind: 'condition', condition: 'certificate-expiring' }, alerts: { selextract: ['SSLCertificateExpiring'] } },
   { key: 'l', does: 'clients hit the rate limiter (429s)', effect: { kind: 'condition', condition: 'rate-limited' }, alerts: { 'api-gateway': ['HighRateLimitRejections'] } },
   {
     key: 'b',
-    does: "the next pg_dump of the system's database fails (the simulator drops its connection)",
+    does: 'the next pg_dump fails (the simulator drops its connection)',
     effect: { kind: 'fail-next-backup' },
     alerts: { 'brownie-metadata': ['BackupFailed'], selextract: ['BackupFailed'], 'dried-fruits': ['BackupFailed'] },
     then: { 'brownie-metadata': '/ops backup brownie-metadata', selextract: '/ops backup selextract', 'dried-fruits': '/ops backup dried-fruits database' },
@@ -92,10 +95,10 @@ export function helpFor(service: string, backupAge: string): string[] {
   const lines = DEMO_SWITCHES.map((s) => {
     const alerts = s.alerts[service] ?? [];
     const then = s.then?.[service] ? `, then ${s.then[service]}` : '';
-    return `  ${s.key}  ${s.does.padEnd(58)} ${alerts.length ? `→ ${alerts.join(', ')}${then}` : '(no alert here)'}`;
+    return `  ${s.key}  ${(s.doesFor?.[service] ?? s.does).padEnd(62)} ${alerts.length ? `→ ${alerts.join(', ')}${then}` : '(no alert here)'}`;
   });
   const aged = BACKUP_AGE[service];
-  if (aged) lines.push(`     ${aged.command}, then wait ${backupAge}`.padEnd(64) + ` → ${aged.alerts.join(', ')}`);
+  if (aged) lines.push(`     ${aged.command}, then wait ${backupAge}`.padEnd(67) + ` → ${aged.alerts.join(', ')}`);
   for (const [alert, why] of Object.entries(NOT_DRIVABLE[service] ?? {})) lines.push(`     ${alert} cannot fire in the demo: it ${why}`);
   return lines;
 }
