@@ -132,10 +132,14 @@ beforeAll(async () => {
   };
   const catalog = parseCatalog(await readFile(EXAMPLE, 'utf8'), 'examples/switchboard.yml', env);
   store = await createTempDatabase('sb_cov_store');
-  const botEnv = parseEnv({ PORT: '0', DATABASE_URL: store.url, LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent' });
-  switchboard = await startSwitchboard({ env: botEnv, catalog, logger: pino({ level: botEnv.LOG_LEVEL }) });
+  // The bot and the simulator start side by side (the slow part: eight stand-in processes); Prometheus finds the bot when it is up.
+  const botPort = await freePort();
+  const botEnv = parseEnv({ PORT: String(botPort), DATABASE_URL: store.url, LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent' });
+  [switchboard, simulator] = await Promise.all([
+    startSwitchboard({ env: botEnv, catalog, logger: pino({ level: botEnv.LOG_LEVEL }) }),
+    startSimulator({ catalog, botUrl: `http://127.0.0.1:${botPort}`, timing: TIMING }),
+  ]);
   origin = `http://localhost:${switchboard.port}`;
-  simulator = await startSimulator({ catalog, botUrl: switchboard.url, timing: TIMING });
   // Every target up (stand-ins, exporter, Switchboard) before any key, so "not firing yet" means something.
   await Promise.all(
     SERVICES.map((service) =>
