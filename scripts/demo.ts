@@ -1,11 +1,13 @@
 /**
  * `npm run demo`: the five seed systems on this machine, for Switchboard (`npm start`) to watch.
- * Keys switch a system unhealthy, slow or crashed; Ctrl-C stops everything the demo started.
+ * Keys drive every alert of examples/rules/ (see DEMO_SWITCHES); Ctrl-C stops everything the demo started.
  */
 import { access } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { CatalogError, loadCatalog } from '../src/config/load-catalog.js';
-import { MODES, type Mode } from '../src/simulator/seed-systems.js';
+import { applySwitch } from '../src/simulator/apply-switch.js';
+import { DEMO_TIMING } from '../src/simulator/demo-rules.js';
+import { DEMO_SWITCHES, helpFor } from '../src/simulator/demo-switches.js';
 import { startSimulator, type Simulator } from '../src/simulator/start-simulator.js';
 import { CONTROL_PATH } from '../src/simulator/stand-in-server.js';
 
@@ -50,12 +52,22 @@ function printSystems(simulator: Simulator, botUrl: string): void {
   });
 }
 
-const HELP = `Keys: 1-5 pick a system · u unhealthy · s slow · h healthy · k crash · o open the gateway's circuit breaker · q start a long query · ? help · Ctrl-C stop`;
+/** Every key beside the alerts it causes in the picked system (from DEMO_SWITCHES, which the rule-coverage test checks). */
+function help(service: string): string {
+  return [
+    `Keys for ${service} (1-5 pick another system):`,
+    ...helpFor(service, DEMO_TIMING.backupAge),
+    '  h  healthy again: every program healthy, no simulated condition (a crashed program needs /ops restart)',
+    '  q  start a long query (/ops db long-queries <service> --older-than 1s)',
+    '  ?  this help · Ctrl-C stop',
+    `Alerts fire ${DEMO_TIMING.for} after their cause: the demo's rules are a copy of examples/rules/ with for: at most ${DEMO_TIMING.for}, ranges at most ${DEMO_TIMING.range}.`,
+  ].join('\n');
+}
 
 function listenToKeys(simulator: Simulator, onStop: () => void): void {
   const services = simulator.plan.systems.map((s) => s.service);
   let picked = services.includes('api-gateway') ? 'api-gateway' : services[0]!;
-  say(`\n${HELP}\nPicked: ${picked}`);
+  say(`\n${help(picked)}`);
   process.stdin.setRawMode(true);
   process.stdin.setEncoding('utf8');
   process.stdin.on('data', (key: string) => {
@@ -64,16 +76,19 @@ function listenToKeys(simulator: Simulator, onStop: () => void): void {
         () => say(`${picked}: ${what}`),
         (error: unknown) => say(`${picked}: could not ${what}: ${error instanceof Error ? error.message : String(error)}`),
       );
-    const modes: Record<string, Mode> = { u: 'unhealthy', s: 'slow', h: 'healthy' };
     if (key === '\u0003') return onStop();
     const index = Number(key) - 1;
-    if (Number.isInteger(index) && services[index]) return say(`Picked: ${(picked = services[index])}`);
-    const mode = modes[key];
-    if (mode && MODES.includes(mode)) return void run(`set ${mode} (a restart makes it healthy again)`, () => simulator.setMode(picked, mode));
-    if (key === 'k') return void run('crashed; it stays down until restarted', () => simulator.crash(picked));
-    if (key === 'o') return void run('circuit breaker opened', () => simulator.tripBreaker());
-    if (key === 'q') return void run('long query started', () => simulator.longQuery(picked));
-    say(HELP);
+    if (Number.isInteger(index) && services[index]) return say(help((picked = services[index])));
+    const service = picked;
+    const switched = DEMO_SWITCHES.find((s) => s.key === key);
+    if (switched) {
+      const alerts = switched.alerts[service] ?? [];
+      const then = switched.then?.[service] ? `; now run ${switched.then[service]}` : '';
+      return void run(`${switched.doesFor?.[service] ?? switched.does}${alerts.length ? ` → ${alerts.join(', ')} in about ${DEMO_TIMING.for}${then}` : ' (no rule of this system reads it)'}`, () => applySwitch(simulator, service, switched.effect));
+    }
+    if (key === 'h') return void run('healthy again', () => simulator.heal(service));
+    if (key === 'q') return void run('long query started', () => simulator.longQuery(service));
+    say(help(picked));
   });
 }
 

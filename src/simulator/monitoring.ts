@@ -1,14 +1,12 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
 import { startDaemon, type Daemon } from './daemon.js';
+import { DEMO_TIMING, deriveDemoRules, type DemoTiming } from './demo-rules.js';
 import type { SystemPlan } from './simulator-plan.js';
 
 const RULES_DIR = fileURLToPath(new URL('../../examples/rules/', import.meta.url));
-
-/** Short intervals, so a failure set in the simulator reaches the bot within the rules' own `for:`. */
-const SCRAPE_INTERVAL = '5s';
 
 /** A real Alertmanager (Debian `prometheus-alertmanager`) sending every alert group to the bot's `/alertmanager`. */
 export async function startAlertmanager(options: { dir: string; webhookUrl: string; bearerToken?: string; port?: number }): Promise<Daemon> {
@@ -31,25 +29,34 @@ export async function startAlertmanager(options: { dir: string; webhookUrl: stri
     command: 'prometheus-alertmanager',
     dir,
     ...(options.port ? { port: options.port } : {}),
-    args: (listen) => [`--config.file=${join(dir, 'alertmanager.yml')}`, `--storage.path=${join(dir, 'data')}`, `--web.listen-address=${listen}`, '--cluster.listen-address=', '--log.level=warn'],
+    args: (listen) => [`--config.file=${join(dir, 'alertmanager.yml')}`, `--storage.path=${join(dir, 'data')}`, `--web.listen-address=${listen}`, `--web.external-url=http://${listen}/`, '--cluster.listen-address=', '--log.level=warn'],
   });
 }
 
 /**
- * One real Prometheus per seed system, with that system's rule file from examples/rules/: the
+ * One real Prometheus per seed system, with the demo's copy of that system's rule file
+ * (examples/rules/, shortened by deriveDemoRules), scraping the system's stand-ins, its
+ * exporter, and Switchboard's own /metrics for the backup rules. One per system because the
  * rules assume a Prometheus that scrapes only their system (`up == 0` has no job matcher in some).
  */
-export async function startPrometheus(options: { dir: string; system: SystemPlan; hostExporter: string; alertmanagerUrl: string }): Promise<Daemon> {
+export async function startPrometheus(options: { dir: string; system: SystemPlan; exporter: string; alertmanagerUrl: string; switchboardUrl: string; timing?: DemoTiming }): Promise<Daemon> {
   const { system } = options;
+  const timing = options.timing ?? DEMO_TIMING;
   const dir = join(options.dir, `prometheus-${system.service}`);
   await mkdir(dir, { recursive: true });
   const am = new URL(options.alertmanagerUrl);
-  const jobs = system.programs.flatMap((p) => (p.job && p.port ? [{ job_name: p.job, static_configs: [{ targets: [`127.0.0.1:${p.port}`] }] }] : []));
-  jobs.push({ job_name: 'node', static_configs: [{ targets: [options.hostExporter] }] });
-  if (system.postgresJob) jobs.push({ job_name: 'postgres', metrics_path: '/probe/postgres', static_configs: [{ targets: [options.hostExporter] }] } as (typeof jobs)[number]);
+  const bot = new URL(options.switchboardUrl);
+  const target = (job: string, host: string, extra: object = {}) => ({ job_name: job, ...extra, static_configs: [{ targets: [host] }] });
+  const jobs = system.programs.flatMap((p) => (p.job && p.port ? [target(p.job, `127.0.0.1:${p.port}`)] : []));
+  jobs.push(target('node', options.exporter));
+  if (system.postgresJob) jobs.push(target('postgres', options.exporter, { metrics_path: '/probe/postgres' }));
+  jobs.push(target('switchboard', bot.host, { scheme: bot.protocol.replace(':', ''), metrics_path: '/metrics' }));
+  const source = `examples/rules/${system.service}.yml`;
+  const rulesFile = join(dir, `${system.service}.demo-rules.yml`);
+  await writeFile(rulesFile, deriveDemoRules(await readFile(join(RULES_DIR, `${system.service}.yml`), 'utf8'), source, timing));
   const config = {
-    global: { scrape_interval: SCRAPE_INTERVAL, scrape_timeout: SCRAPE_INTERVAL, evaluation_interval: SCRAPE_INTERVAL },
-    rule_files: [join(RULES_DIR, `${system.service}.yml`)],
+    global: { scrape_interval: timing.interval, scrape_timeout: timing.interval, evaluation_interval: timing.interval },
+    rule_files: [rulesFile],
     alerting: { alertmanagers: [{ api_version: 'v2', static_configs: [{ targets: [am.host] }] }] },
     scrape_configs: jobs,
   };
@@ -58,6 +65,7 @@ export async function startPrometheus(options: { dir: string; system: SystemPlan
     name: 'prometheus',
     command: 'prometheus',
     dir,
-    args: (listen) => [`--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=${listen}`, '--log.level=warn'],
+    // The external URL makes the alerts' Source links open from a browser on this machine (the default is the host name).
+    args: (listen) => [`--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=${listen}`, `--web.external-url=http://${listen}/`, '--log.level=warn'],
   });
 }

@@ -13,6 +13,8 @@ export interface StandInConfig {
   breaker?: { redisUrl: string; key: string };
   /** Where the gateway proxy forwards `/proxy/*`. */
   upstreamUrl?: string;
+  /** The system's simulated conditions (src/simulator/conditions.ts), written by the simulator. */
+  conditionsFile?: string;
 }
 
 export interface SystemPlan {

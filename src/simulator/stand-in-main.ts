@@ -5,6 +5,7 @@
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { Registry, collectDefaultMetrics } from 'prom-client';
+import { conditionsReader } from './conditions.js';
 import { createGatewayBreaker } from './gateway-breaker.js';
 import type { Mode } from './seed-systems.js';
 import type { StandInConfig } from './simulator-plan.js';
@@ -27,7 +28,7 @@ let mode: Mode = 'healthy';
 const registry = new Registry();
 collectDefaultMetrics({ register: registry });
 const breaker = config.breaker && breakerRedis ? createGatewayBreaker(breakerRedis, config.breaker.key) : undefined;
-const role = createRole({ config, registry, mode: () => mode, ...(redis ? { redis } : {}), ...(db ? { db } : {}), ...(breaker ? { breaker } : {}) });
+const role = createRole({ config, registry, mode: () => mode, conditions: conditionsReader(config.conditionsFile), ...(redis ? { redis } : {}), ...(db ? { db } : {}), ...(breaker ? { breaker } : {}) });
 
 let ticking = false;
 const ticker = setInterval(() => {

@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import type pg from 'pg';
 import { Counter, Gauge, type Registry } from 'prom-client';
+import type { Condition } from './conditions.js';
 import { BREAKER_STATE, type GatewayBreaker } from './gateway-breaker.js';
 import type { Mode } from './seed-systems.js';
 import type { StandInConfig } from './simulator-plan.js';
@@ -15,6 +16,8 @@ export interface RoleDeps {
   config: StandInConfig;
   registry: Registry;
   mode: () => Mode;
+  /** The system's simulated conditions, read at each use. */
+  conditions: () => ReadonlySet<Condition>;
   redis?: Redis;
   db?: pg.Pool;
   breaker?: GatewayBreaker;
@@ -28,10 +31,11 @@ export interface Role {
 
 type Health = 'healthy' | 'unhealthy';
 
-const check = async (probe: (() => Promise<unknown>) | undefined): Promise<Health | undefined> =>
-  probe ? probe().then(() => 'healthy' as const, () => 'unhealthy' as const) : undefined;
-const redisHealth = (deps: RoleDeps) => check(deps.redis ? () => deps.redis!.ping() : undefined);
-const databaseHealth = (deps: RoleDeps) => check(deps.db ? () => deps.db!.query('SELECT 1') : undefined);
+const check = async (probe: (() => Promise<unknown>) | undefined, simulatedDown: boolean): Promise<Health | undefined> =>
+  !probe ? undefined : simulatedDown ? 'unhealthy' : probe().then(() => 'healthy' as const, () => 'unhealthy' as const);
+// A simulated outage is reported without asking the real server, which stays up.
+const redisHealth = (deps: RoleDeps) => check(deps.redis ? () => deps.redis!.ping() : undefined, deps.conditions().has('redis-down'));
+const databaseHealth = (deps: RoleDeps) => check(deps.db ? () => deps.db!.query('SELECT 1') : undefined, deps.conditions().has('postgres-down'));
 
 /** A health document: `status` is unhealthy when the stand-in is set so or a dependency fails; 503 then. */
 function health(deps: RoleDeps, fields: Record<string, unknown>, dependencies: Record<string, Health | undefined> = {}): Answer {
@@ -41,11 +45,16 @@ function health(deps: RoleDeps, fields: Record<string, unknown>, dependencies: R
   return { status: healthy ? 200 : 503, body };
 }
 
+/** The brownie API's pool size, as the runbook's sample figures give it. */
+const POOL_SIZE = 20;
+const UPSTREAM_TIMEOUT_MS = 10_000;
+
 const gauge = (registry: Registry, name: string, help: string, labelNames: string[] = []) => new Gauge({ name, help, labelNames, registers: [registry] });
 
 /** The HTTP surface and metrics of each seed program, as its runbook documents them. */
 export function createRole(deps: RoleDeps): Role {
   const { registry, mode } = deps;
+  const has = (condition: Condition) => deps.conditions().has(condition);
   const http = (histogram: string, slowSeconds: number, counter = 'http_requests_total') => createTraffic(registry, { counter, histogram, slowSeconds, withStatus: true });
   switch (deps.config.role) {
     case 'company-api': {
@@ -79,8 +88,9 @@ export function createRole(deps: RoleDeps): Role {
         },
         tick: async () => {
           traffic.tick(mode());
-          max.set(20);
-          active.set(deps.db ? deps.db.totalCount - deps.db.idleCount + 2 : 2);
+          max.set(POOL_SIZE);
+          // The stand-in's own pool is tiny; exhaustion is simulated, the usual figure is real.
+          active.set(has('connections-exhausted') ? POOL_SIZE - 1 : deps.db ? deps.db.totalCount - deps.db.idleCount + 2 : 2);
           if (mode() === 'unhealthy') authFailures.inc(2);
         },
       };
@@ -88,12 +98,13 @@ export function createRole(deps: RoleDeps): Role {
     case 'selextract-api': {
       const traffic = http('http_request_duration_seconds', 5);
       const cpu = new Counter({ name: 'cpu_usage_total', help: 'CPU seconds used by the API.', registers: [registry] });
-      gauge(registry, 'ssl_certificate_expiry_seconds', 'Seconds until the TLS certificate expires.').set(60 * 86_400);
+      const certificate = gauge(registry, 'ssl_certificate_expiry_seconds', 'Seconds until the TLS certificate expires.');
       return {
         routes: { '/health': async () => health(deps, { service: 'selextract-api' }, { database: await databaseHealth(deps), redis: await redisHealth(deps) }) },
         tick: async () => {
           traffic.tick(mode());
-          cpu.inc(0.05);
+          cpu.inc(has('cpu-busy') ? 0.95 : 0.05);
+          certificate.set((has('certificate-expiring') ? 3 : 60) * 86_400);
         },
       };
     }
@@ -104,9 +115,10 @@ export function createRole(deps: RoleDeps): Role {
       return {
         routes: { '/health': async () => health(deps, { service: 'selextract-worker', active_tasks: mode() === 'unhealthy' ? 0 : 2 }, { redis: await redisHealth(deps) }) },
         tick: async () => {
-          queue.set(mode() === 'unhealthy' ? 250 : 3);
-          tasks.inc({ status: 'success' }, 3);
-          tasks.inc({ status: 'failed' }, mode() === 'unhealthy' ? 2 : 0);
+          const behind = mode() === 'unhealthy' || has('worker-backlog');
+          queue.set(behind ? 250 : 3);
+          tasks.inc({ status: 'success' }, behind ? 2 : 3);
+          tasks.inc({ status: 'failed' }, behind ? 1 : 0);
         },
       };
     }
@@ -142,10 +154,15 @@ export function createRole(deps: RoleDeps): Role {
 /** Runbook 004's proxy-service: `/proxy/<path>` to the upstream through the Redis-backed circuit breaker. */
 function createGatewayProxy(deps: RoleDeps): Role {
   const { registry, mode, breaker } = deps;
+  const has = (condition: Condition) => deps.conditions().has(condition);
   const total = new Counter({ name: 'http_requests_total', help: 'Requests served.', registers: [registry] });
   const errors = new Counter({ name: 'http_requests_5xx_total', help: 'Requests answered with a 5xx.', registers: [registry] });
-  new Counter({ name: 'http_requests_429_total', help: 'Requests refused by the rate limiter.', registers: [registry] }).inc(0);
+  const rateLimited = new Counter({ name: 'http_requests_429_total', help: 'Requests refused by the rate limiter.', registers: [registry] });
   const latency = createTraffic(registry, { counter: 'gateway_synthetic_requests_total', histogram: 'http_request_duration_seconds', slowSeconds: 2, withStatus: false });
+  // The proxy's latency includes the upstream's: the last real call's duration, or the one in flight if longer.
+  let upstreamSeconds = 0;
+  let inFlightSince: number | undefined;
+  const waitingOnUpstream = () => Math.max(upstreamSeconds, inFlightSince === undefined ? 0 : (Date.now() - inFlightSince) / 1000);
   new Gauge({
     name: 'circuit_breaker_state',
     help: 'Circuit breaker state: 1 = CLOSED, 2 = OPEN, 3 = HALF_OPEN.',
@@ -166,7 +183,8 @@ function createGatewayProxy(deps: RoleDeps): Role {
     if (mode() === 'unhealthy') return { status: 502, body: { error: 'proxy failure' } };
     if (breaker && !(await breaker.allow())) return { status: 503, body: { error: 'Circuit breaker is OPEN', retry_after: 'reset timeout' } };
     try {
-      const res = await fetch(`${deps.config.upstreamUrl}${path}`, { signal: AbortSignal.timeout(5_000) });
+      // Longer than a slow upstream takes (SLOW_DELAY_MS), so "slow" reads as slow, not as failing.
+      const res = await fetch(`${deps.config.upstreamUrl}${path}`, { signal: AbortSignal.timeout(UPSTREAM_TIMEOUT_MS) });
       const body: unknown = await res.json().catch(() => ({}));
       await (res.status >= 500 ? breaker?.failure() : breaker?.success());
       return { status: res.status, body };
@@ -181,9 +199,18 @@ function createGatewayProxy(deps: RoleDeps): Role {
       '/proxy/': proxy,
     },
     tick: async () => {
-      latency.tick(mode());
-      // One real call a second through the breaker, so an ailing upstream trips it as it would in production.
-      await proxy('/ok').catch(() => undefined);
+      latency.tick(mode(), waitingOnUpstream());
+      if (has('rate-limited')) rateLimited.inc(2);
+      // One real call a second through the breaker, so an ailing upstream trips it as it would in
+      // production; not awaited, so a slow upstream does not stop the ticks.
+      if (inFlightSince !== undefined) return;
+      const started = (inFlightSince = Date.now());
+      void proxy('/ok')
+        .catch(() => undefined)
+        .finally(() => {
+          upstreamSeconds = (Date.now() - started) / 1000;
+          inFlightSince = undefined;
+        });
     },
   };
 }

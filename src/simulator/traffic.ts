@@ -13,14 +13,15 @@ export function createTraffic(registry: Registry, options: { counter: string; hi
   const requests = new Counter({ name: options.counter, help: 'Requests served, by status.', labelNames: options.withStatus ? ['status'] : [], registers: [registry] });
   const duration = new Histogram({ name: options.histogram, help: 'Request duration in seconds.', buckets: BUCKETS, registers: [registry] });
   return {
-    tick(mode: Mode): { served: number; failed: number } {
+    /** `extraSeconds`: time spent waiting for something else (the gateway's upstream) on top of the stand-in's own. */
+    tick(mode: Mode, extraSeconds = 0): { served: number; failed: number } {
       let failed = 0;
       for (let i = 0; i < REQUESTS_PER_TICK; i++) {
         const fails = mode === 'unhealthy' && i % 5 < 2;
         if (fails) failed++;
         if (options.withStatus) requests.inc({ status: fails ? '503' : '200' });
         else requests.inc();
-        duration.observe(mode === 'slow' ? options.slowSeconds : 0.04 + Math.random() * 0.2);
+        duration.observe((mode === 'slow' ? options.slowSeconds : 0.04 + Math.random() * 0.2) + extraSeconds);
       }
       return { served: REQUESTS_PER_TICK, failed };
     },

@@ -73,7 +73,7 @@ describe('/ops health end to end', () => {
     expect(elapsed).toBeLessThan(8_000);
     const text: string = answer.body.text;
     expect(answer.body).toMatchObject({ replace_original: true, response_type: 'ephemeral' });
-    expect(text).toMatch(/✗ \*Resilient API Gateway\* \(`api-gateway`\) is unhealthy/);
+    expect(text).toMatch(/✗ \*Resilient API Gateway\* \(`api-gateway`\) is unhealthy: 2 of 5 checks fail \(upstream, admin-port\)\n/);
     expect(text).toMatch(/✓ gateway .*HTTP 200/);
     expect(text).toMatch(/✗ upstream .*timed out after 2s/);
     expect(text).toMatch(/✗ admin-port .*refused/);
@@ -84,7 +84,7 @@ describe('/ops health end to end', () => {
       "SELECT action_id, target, actor_id, origin, status, summary FROM runs WHERE target = 'api-gateway'",
     );
     expect(rows).toEqual([
-      { action_id: 'service.health', target: 'api-gateway', actor_id: 'U0OPERATOR', origin: 'slash', status: 'succeeded', summary: 'fail: upstream, admin-port' },
+      { action_id: 'service.health', target: 'api-gateway', actor_id: 'U0OPERATOR', origin: 'slash', status: 'succeeded', summary: 'api-gateway is unhealthy: 2 of 5 checks fail (upstream, admin-port)' },
     ]);
   });
 

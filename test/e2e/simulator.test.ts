@@ -149,12 +149,14 @@ describe('the five seed systems through the sandbox', () => {
   }, 120_000);
 
   it("sends an alert through the simulator's Alertmanager to the bot, which threads it in the route's channel", async () => {
-    // Prometheus would post this after the rule's `for: 1m`; posting it to Alertmanager directly checks the same path faster.
+    // Prometheus would post this after the demo rule's `for:`; posting it to Alertmanager directly checks the same path faster.
     const labels = { alertname: 'ServiceDown', service: 'api-gateway', severity: 'critical', job: 'api-gateway' };
     const res = await fetch(`${simulator.alertmanagerUrl}/api/v2/alerts`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify([{ labels, annotations: { summary: 'API gateway is unreachable' } }]) });
     expect(res.status).toBe(200);
     const parent = await waitForMessage('#devops-oncall', (m) => /FIRING.*ServiceDown/.test(m.text), 45_000);
     expect(JSON.stringify(parent.blocks)).toContain('act:service.restart');
+    // Alertmanager's external URL is the address it listens on, so its link opens from a browser here (not http://<hostname>:9093).
+    expect(JSON.stringify(parent.blocks)).toContain(`<${simulator.alertmanagerUrl}`);
   }, 60_000);
 
   it("runs a Prometheus per system that scrapes every stand-in and loads the system's rules", async () => {

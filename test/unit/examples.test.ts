@@ -416,5 +416,52 @@ describe('examples/rules', () => {
       });
       expect(result.stdout).toMatch(/SUCCESS/);
     });
+
+    it('formats a latency for people: "1m 57s", not "117s" or "2.5390625000000004s"', async (ctx) => {
+      if (!promtool) return ctx.skip();
+      // p95 of 100 requests all between 60 s and 120 s: 60 + 0.95 × 60 = 117 s.
+      const tests = {
+        rule_files: [join(RULES_DIR, 'selextract.yml')],
+        evaluation_interval: '1m',
+        tests: [
+          {
+            interval: '1m',
+            input_series: [
+              { series: 'http_request_duration_seconds_bucket{le="60"}', values: '0x20' },
+              { series: 'http_request_duration_seconds_bucket{le="120"}', values: '100x20' },
+              { series: 'http_request_duration_seconds_bucket{le="+Inf"}', values: '100x20' },
+            ],
+            alert_rule_test: [
+              {
+                eval_time: '15m',
+                alertname: 'HighResponseTime',
+                exp_alerts: [{ exp_labels: { severity: 'warning', service: 'selextract' }, exp_annotations: { summary: 'High API response time', description: '95th percentile response time is 1m 57s' } }],
+              },
+            ],
+          },
+        ],
+      };
+      const file = join(dir, 'selextract.test.yml');
+      await writeFile(file, JSON.stringify(tests));
+      const result = await run(promtool, ['test', 'rules', file]).catch((error: { stdout?: string; stderr?: string }) => {
+        throw new Error(`promtool test rules failed:\n${error.stdout ?? ''}${error.stderr ?? ''}`);
+      });
+      expect(result.stdout).toMatch(/SUCCESS/);
+    });
+  });
+
+  it('formats every $value in a message with humanize, humanizePercentage or humanizeDuration', async () => {
+    const raw: string[] = [];
+    for (const file of ruleFiles) {
+      const rules = (parse(await readFile(file, 'utf8')) as { groups: Array<{ rules: Array<{ alert?: string; annotations?: Record<string, string> }> }> }).groups.flatMap((g) => g.rules);
+      for (const rule of rules) {
+        for (const [name, text] of Object.entries(rule.annotations ?? {})) {
+          for (const use of text.match(/{{[^}]*\$value[^}]*}}/g) ?? []) {
+            if (!/\|\s*humanize(Percentage|Duration)?\s*}}$/.test(use)) raw.push(`${file.split('/').pop()} ${rule.alert} ${name}: ${use}`);
+          }
+        }
+      }
+    }
+    expect(raw).toEqual([]);
   });
 });

@@ -76,6 +76,18 @@ export const backupStart = defineAction({
   },
 });
 
+/**
+ * The `/ops backup` commands that would run for this service: the bare command only when it
+ * has a single backup, since with several `backupStart` asks which one (TARGET_AMBIGUOUS).
+ */
+export function startHint(serviceId: string, backups: readonly Backup[], target?: string): string {
+  if (backups.length === 0) return `\`${serviceId}\` has no backups configured: add them under \`backups:\` in the catalog.`;
+  const targets = target !== undefined && backups.some((b) => b.name === target) ? [target] : backups.length === 1 ? [undefined] : backups.map((b) => b.name);
+  const commands = targets.map((t) => `\`/ops backup ${serviceId}${t === undefined ? '' : ` ${t}`}\``);
+  const listed = commands.length > 1 ? `${commands.slice(0, -1).join(', ')} or ${commands.at(-1)!}` : commands[0]!;
+  return `${listed} starts one.`;
+}
+
 export const backupList = defineAction({
   id: 'backup.list',
   title: 'List backups',
@@ -89,7 +101,7 @@ export const backupList = defineAction({
   async run({ input, deps }) {
     requireService(deps.catalog, input.service);
     const records = await deps.backups.recent({ service: input.service, ...(input.target ? { target: input.target } : {}), limit: 10 });
-    if (records.length === 0) return { ok: true, summary: 'no backups', reply: { text: `No backups of \`${input.service}\` recorded yet. \`/ops backup ${input.service}\` starts one.` } };
+    if (records.length === 0) return { ok: true, summary: 'no backups', reply: { text: `No backups of \`${input.service}\`${input.target ? ` \`${input.target}\`` : ''} recorded yet. ${startHint(input.service, deps.catalog.services[input.service]?.backups ?? [], input.target)}` } };
     const lines = records.map((r) => {
       const icon = r.status === 'succeeded' ? '✓' : r.status === 'failed' ? '✗' : '⏳';
       const when = slackDate(r.startedAt);

@@ -19,6 +19,26 @@ function serviceLine(id: string, results: CheckResult[]): string {
   return `${ICON[status]} \`${id}\` — ${detail}`;
 }
 
+const STATE: Record<CheckStatus, string> = { ok: 'healthy', warn: 'degraded', fail: 'unhealthy' };
+
+/**
+ * What a health run found, e.g. "2 of 3 checks fail (api, redis)": the count says how bad,
+ * the names where to look. A run that finds a service unhealthy still succeeded, so its
+ * reply and audit line must carry the finding, not only the run's outcome.
+ */
+export function describeFindings(results: readonly CheckResult[]): string {
+  const total = results.length;
+  const failing = results.filter((r) => r.status === 'fail').map((r) => r.name);
+  const warning = results.filter((r) => r.status === 'warn').map((r) => r.name);
+  const of = (n: number, verb: [string, string]) => `${n} of ${total} check${total === 1 ? '' : 's'} ${n === 1 ? verb[0] : verb[1]}`;
+  if (failing.length === 0 && warning.length === 0) return total === 1 ? 'its 1 check passes' : `all ${total} checks pass`;
+  const parts = [
+    ...(failing.length ? [`${of(failing.length, ['fails', 'fail'])} (${failing.join(', ')})`] : []),
+    ...(warning.length ? [`${failing.length ? `${warning.length} ${warning.length === 1 ? 'warns' : 'warn'}` : of(warning.length, ['warns', 'warn'])} (${warning.join(', ')})`] : []),
+  ];
+  return parts.join('; ');
+}
+
 export const serviceHealth = defineAction({
   id: 'service.health',
   title: 'Check health',
@@ -36,13 +56,13 @@ export const serviceHealth = defineAction({
       if (service.health.length === 0) throw new UserError('SERVICE_HAS_NO_CHECKS', { service: input.service });
       const results = await deps.health.check(service.health, { signal });
       const status = summarize(results);
-      const heading = `${ICON[status]} *${escapeMrkdwn(service.name)}* (\`${input.service}\`) is ${status === 'ok' ? 'healthy' : status === 'warn' ? 'degraded' : 'unhealthy'}`;
+      const findings = describeFindings(results);
+      const heading = `${ICON[status]} *${escapeMrkdwn(service.name)}* (\`${input.service}\`) is ${STATE[status]}: ${escapeMrkdwn(findings)}`;
       const text = [heading, ...results.map(formatCheckLine)].join('\n');
-      const failing = results.filter((r) => r.status !== 'ok').map((r) => r.name);
       // The run succeeded when it found out the truth; an unhealthy service is its finding, not its failure.
       return {
         ok: true,
-        summary: failing.length ? `${status}: ${failing.join(', ')}` : `ok: ${results.length} checks`,
+        summary: `${input.service} is ${STATE[status]}: ${findings}`,
         reply: { text, blocks: [{ type: 'section', text: { type: 'mrkdwn', text: text.slice(0, 3_000) } }] },
       };
     }
@@ -53,7 +73,7 @@ export const serviceHealth = defineAction({
     const text = [`*Health of ${ids.length} services*`, ...lines].join('\n');
     return {
       ok: true,
-      summary: unhealthy.length ? `unhealthy: ${unhealthy.join(', ')}` : `all ${ids.length} services ok`,
+      summary: unhealthy.length ? `${unhealthy.length} of ${ids.length} services unhealthy: ${unhealthy.join(', ')}` : `all ${ids.length} services healthy`,
       reply: { text, blocks: [{ type: 'section', text: { type: 'mrkdwn', text: text.slice(0, 3_000) } }] },
     };
   },
