@@ -28,7 +28,10 @@ import { registerActionButtons } from './listeners/action-buttons.js';
 import { registerIncidentButtons } from './listeners/incident-buttons.js';
 import { registerOpsCommand } from './listeners/ops-command.js';
 import { createMetrics } from './metrics.js';
-import { createSlackConnection, type SlackConnection } from './slack-connection.js';
+import { createSlackConnection, EVENT_BODY_LIMIT, type SlackConnection } from './slack-connection.js';
+import { capBody } from './body-limit.js';
+import { guardSlackReplay } from './slack-replay-guard.js';
+import { createSeenRequestsRepository } from '../store/seen-requests-repository.js';
 import { guardSlackTimestamp } from './slack-timestamp-guard.js';
 import { startSandbox, type Sandbox } from '../sandbox/start-sandbox.js';
 
@@ -130,7 +133,11 @@ export async function startSwitchboard(options: SwitchboardOptions): Promise<Swi
       },
     ];
     routes.push({ method: 'POST', path: '/alertmanager', handler: alerting.webhook });
-    if (slack?.eventsHandler) routes.push({ method: 'POST', path: '/slack/events', handler: guardSlackTimestamp(slack.eventsHandler) });
+    if (slack?.eventsHandler && mode.kind === 'http') {
+      // Outermost first: the size (before a byte is read), the timestamp, a replay; then Bolt verifies the signature.
+      const replayGuarded = guardSlackReplay(slack.eventsHandler, { signingSecret: mode.signingSecret, seen: createSeenRequestsRepository(db), logger, bodyLimit: EVENT_BODY_LIMIT });
+      routes.push({ method: 'POST', path: '/slack/events', handler: capBody(guardSlackTimestamp(replayGuarded), EVENT_BODY_LIMIT) });
+    }
     if (sandbox) routes.push(...sandbox.routes(() => `http://127.0.0.1:${port}`));
 
     const server = createHttpServer({ routes, metrics, logger });
