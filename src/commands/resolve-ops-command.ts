@@ -68,14 +68,14 @@ export function resolveOpsCommand(text: string, registry: Registry, catalog: Cat
     }
     // Chat text never becomes an option of a program or a path: only catalog ids and plain words pass.
     if (value.startsWith('-') && !spec.rest) return usageError(action, `<${spec.name}> cannot start with "-".`);
-    if (spec.kind === 'service' && !(value in catalog.services)) {
+    if (spec.kind === 'service' && !Object.hasOwn(catalog.services, value)) {
       const error = new UserError('SERVICE_NOT_FOUND', { service: value, hint: didYouMean(value, Object.keys(catalog.services)) });
       return { kind: 'reply', reply: { text: error.message } };
     }
     input[camel(spec.name)] = value;
   }
   for (const [name, value] of Object.entries(flags)) {
-    if (!binding.flags || !(name in binding.flags)) {
+    if (!binding.flags || !Object.hasOwn(binding.flags, name)) {
       const known = Object.keys(binding.flags ?? {});
       return usageError(action, `\`--${name}\` is not a flag of \`/ops ${binding.verb}\`.${didYouMean(name, known)}`);
     }
