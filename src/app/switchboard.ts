@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import type { Catalog } from '../config/catalog-schema.js';
-import { slackMode, type Env } from '../config/env.js';
+import { SLACK_VARIABLES, slackMode, type Env } from '../config/env.js';
 import { allActions } from '../commands/actions/index.js';
 import type { ActionDeps } from '../commands/action.js';
 import { createCatalogAuthorizer, type Authorizer } from '../commands/authorize.js';
@@ -53,6 +53,8 @@ export interface Switchboard {
   registry: Registry;
   dispatcher: Dispatcher;
   slack: SlackConnection | undefined;
+  /** Without Slack: the sandbox page's URL, with its token (what the start log prints). */
+  sandboxUrl?: string;
   /** Stops accepting, lets runs in flight finish within `graceMs`, then closes the store. */
   stop(graceMs?: number): Promise<void>;
 }
@@ -78,7 +80,12 @@ export async function startSwitchboard(options: SwitchboardOptions): Promise<Swi
     const metrics = createMetrics();
     const registry = createRegistry(allActions);
     // Without Slack credentials, the bot runs in HTTP mode against the sandbox's in-process fake Slack.
-    if (slackMode(env).kind === 'offline') env = (sandbox = await startSandbox({ catalog })).env(env);
+    if (slackMode(env).kind === 'offline') {
+      // The sandbox signs requests as anyone; it must never start where Slack was meant to be.
+      const set = SLACK_VARIABLES.filter((name) => env[name] !== undefined);
+      if (set.length > 0) throw new Error(`${set.join(', ')} set without SLACK_BOT_TOKEN: set the bot token too, or unset them to start the sandbox`);
+      env = (sandbox = await startSandbox({ catalog })).env(env);
+    }
     const mode = slackMode(env);
     const slack = mode.kind === 'offline' ? undefined : createSlackConnection(mode, logger);
     const usergroups = slack ? createSlackUsergroupDirectory(slack.app.client) : undefined;
@@ -157,7 +164,7 @@ export async function startSwitchboard(options: SwitchboardOptions): Promise<Swi
     automations.start();
     jobs.start();
     started = true;
-    if (sandbox) logger.warn(`${SLACK_SETUP_HINT} Meanwhile the sandbox at http://localhost:${port}/sandbox shows what Switchboard would post, with working buttons and /ops.`);
+    if (sandbox) logger.warn(`${SLACK_SETUP_HINT} Meanwhile the sandbox at ${sandbox.pageUrl(port)} shows what Switchboard would post, with working buttons and /ops (open it on this machine; the token in the URL is its key).`);
     logger.info({ port, slack: sandbox ? 'sandbox' : mode.kind, store: db.kind, services: Object.keys(catalog.services).length }, `Switchboard listening on port ${port}`);
 
     let stopping: Promise<void> | undefined;
@@ -184,7 +191,7 @@ export async function startSwitchboard(options: SwitchboardOptions): Promise<Swi
         logger.info('stopped');
       })());
 
-    return { url: `http://127.0.0.1:${port}`, port, db, registry, dispatcher, slack, stop };
+    return { url: `http://127.0.0.1:${port}`, port, db, registry, dispatcher, slack, ...(sandbox ? { sandboxUrl: sandbox.pageUrl(port) } : {}), stop };
   } finally {
     if (!started) {
       await Promise.all([db.close().catch(() => undefined), intakeDb === db ? undefined : intakeDb.close().catch(() => undefined), sandbox?.close().catch(() => undefined)]);
