@@ -9,6 +9,7 @@ import type { ActionDeps } from '../commands/action.js';
 import { createCatalogAuthorizer, type Authorizer } from '../commands/authorize.js';
 import { createDispatcher, type Dispatcher } from '../commands/dispatch.js';
 import { createRegistry, type Registry } from '../commands/registry.js';
+import { createRefusalRecorder } from '../commands/record-refusal.js';
 import { registerBackupMetrics } from '../integrations/backup/metrics.js';
 import { createBackupsRepository } from '../store/backups-repository.js';
 import type { Db } from '../store/db.js';
@@ -94,10 +95,11 @@ export async function startSwitchboard(options: SwitchboardOptions): Promise<Swi
     registerBackupMetrics(metrics.registry, () => backups.latestPerTarget());
     const alerting = buildAlerting({ db, intakeDb, env, catalog, registry, logger, metrics, slackToken: mode.kind === 'offline' ? undefined : mode.botToken });
     const deps: ActionDeps = { ...buildActionDeps({ catalog, backups, incidents: alerting.incidents, oncall: alerting.oncall, env: options.processEnv ?? {} }), ...options.deps };
+    const runs = createRunsRepository(db);
     const dispatcher = createDispatcher({
       registry,
       deps,
-      runs: createRunsRepository(db),
+      runs,
       authorize: options.authorize ?? createCatalogAuthorizer(catalog, usergroups),
       logger,
       newId: randomUUID,
@@ -109,9 +111,10 @@ export async function startSwitchboard(options: SwitchboardOptions): Promise<Swi
     const jobs = createJobScheduler({ db, catalog, dispatcher, outbox: createOutbox(), logger: logger.child({ component: 'jobs' }), instanceId: `${hostname()}/${process.pid}/${randomBytes(3).toString('hex')}` });
 
     if (slack) {
-      registerOpsCommand(slack.app, { registry, catalog, actionDeps: deps, dispatcher, confirmations: createConfirmationsRepository(db), logger });
-      registerActionButtons(slack.app, { registry, dispatcher, incidents: alerting.incidents, logger });
-      registerIncidentButtons(slack.app, { dispatcher, logger, threads: alerting.threads });
+      const recordRefusal = createRefusalRecorder({ runs, logger, newId: randomUUID, newRef: () => randomBytes(4).toString('hex') });
+      registerOpsCommand(slack.app, { registry, catalog, actionDeps: deps, dispatcher, confirmations: createConfirmationsRepository(db), recordRefusal, logger });
+      registerActionButtons(slack.app, { registry, dispatcher, incidents: alerting.incidents, recordRefusal, logger });
+      registerIncidentButtons(slack.app, { dispatcher, recordRefusal, logger, threads: alerting.threads });
     } else {
       logger.warn(SLACK_SETUP_HINT);
     }

@@ -3,27 +3,28 @@ import type { Logger } from 'pino';
 import type { IncidentDesk } from '../../alerts/incident-desk.js';
 import { actionFromActionId, decodeButtonValue } from '../../commands/button-value.js';
 import type { Dispatcher } from '../../commands/dispatch.js';
+import { UserError } from '../../commands/errors.js';
+import type { RecordRefusal } from '../../commands/record-refusal.js';
 import type { Registry } from '../../commands/registry.js';
 import { respondSafely } from './respond.js';
 import { createThreadProgress } from './thread-progress.js';
 
-const TAMPERED =
-  'This button is not one Switchboard made, or it is from a version that no longer exists. Use `/ops help` to run the action.';
 
 /**
  * Runbook buttons (`act:<action id>`): the value names catalog ids only; destructive ones
  * carry a Slack confirm dialog, so a click on them is a confirmation. The result goes into
  * the thread of the message that holds the button.
  */
-export function registerActionButtons(app: App, deps: { registry: Registry; dispatcher: Dispatcher; incidents: IncidentDesk; logger: Logger }): void {
+export function registerActionButtons(app: App, deps: { registry: Registry; dispatcher: Dispatcher; incidents: IncidentDesk; recordRefusal: RecordRefusal; logger: Logger }): void {
   app.action<BlockAction<ButtonAction>>(/^act:/, async ({ ack, body, action, client, respond }) => {
     await ack();
     const actionId = actionFromActionId(action.action_id);
     const value = decodeButtonValue(action.value);
     const definition = actionId ? deps.registry.get(actionId) : undefined;
     if (!definition || !value) {
-      deps.logger.warn({ actionId: action.action_id, user: body.user.id }, 'refused a button with an unknown action or a malformed value');
-      await respondSafely(respond, { response_type: 'ephemeral', replace_original: false, text: TAMPERED }, deps.logger);
+      const text = new UserError('BUTTON_INVALID', {}).message;
+      await respondSafely(respond, { response_type: 'ephemeral', replace_original: false, text }, deps.logger);
+      await deps.recordRefusal({ code: 'BUTTON_INVALID', actionId: definition?.id ?? 'button', actor: { id: body.user.id, name: body.user.name, kind: 'user' }, origin: 'button', raw: `${action.action_id} ${action.value ?? ''}`, message: text });
       return;
     }
     const channel = body.channel?.id;
