@@ -10,6 +10,9 @@ import { createCatalogAuthorizer, type Authorizer } from '../commands/authorize.
 import { createDispatcher, type Dispatcher } from '../commands/dispatch.js';
 import { createRegistry, type Registry } from '../commands/registry.js';
 import { createRefusalRecorder } from '../commands/record-refusal.js';
+import { createButtonSigner } from '../commands/button-value.js';
+import { serverKey } from '../store/server-keys-repository.js';
+import { createButtonPlacement } from '../store/button-placement.js';
 import { registerBackupMetrics } from '../integrations/backup/metrics.js';
 import { createBackupsRepository } from '../store/backups-repository.js';
 import type { Db } from '../store/db.js';
@@ -26,6 +29,7 @@ import { automationProblems, createAutomationRunner } from '../alerts/automation
 import { createOutbox } from '../alerts/outbox.js';
 import { createJobScheduler } from '../jobs/create-job-scheduler.js';
 import { registerActionButtons } from './listeners/action-buttons.js';
+import { createButtonCheck } from './listeners/button-check.js';
 import { registerIncidentButtons } from './listeners/incident-buttons.js';
 import { registerOpsCommand } from './listeners/ops-command.js';
 import { createMetrics } from './metrics.js';
@@ -93,7 +97,9 @@ export async function startSwitchboard(options: SwitchboardOptions): Promise<Swi
     if (Object.keys(catalog.roles).length === 0) logger.warn('the catalog has no roles: everyone in the workspace may run every action');
     const backups = createBackupsRepository(db);
     registerBackupMetrics(metrics.registry, () => backups.latestPerTarget());
-    const alerting = buildAlerting({ db, intakeDb, env, catalog, registry, logger, metrics, slackToken: mode.kind === 'offline' ? undefined : mode.botToken });
+    // Button values are signed with a key of Switchboard's own, generated once and shared through the store.
+    const buttonSigner = createButtonSigner(await serverKey(db, 'button'));
+    const alerting = buildAlerting({ db, intakeDb, env, catalog, registry, logger, metrics, buttonSigner, slackToken: mode.kind === 'offline' ? undefined : mode.botToken });
     const deps: ActionDeps = { ...buildActionDeps({ catalog, backups, incidents: alerting.incidents, oncall: alerting.oncall, env: options.processEnv ?? {} }), ...options.deps };
     const runs = createRunsRepository(db);
     const dispatcher = createDispatcher({
@@ -113,8 +119,9 @@ export async function startSwitchboard(options: SwitchboardOptions): Promise<Swi
     if (slack) {
       const recordRefusal = createRefusalRecorder({ runs, logger, newId: randomUUID, newRef: () => randomBytes(4).toString('hex') });
       registerOpsCommand(slack.app, { registry, catalog, actionDeps: deps, dispatcher, confirmations: createConfirmationsRepository(db), recordRefusal, logger });
-      registerActionButtons(slack.app, { registry, dispatcher, incidents: alerting.incidents, recordRefusal, logger });
-      registerIncidentButtons(slack.app, { dispatcher, recordRefusal, logger, threads: alerting.threads });
+      const checkButton = createButtonCheck({ signer: buttonSigner, placement: createButtonPlacement(db), recordRefusal, logger });
+      registerActionButtons(slack.app, { registry, dispatcher, incidents: alerting.incidents, recordRefusal, checkButton, logger });
+      registerIncidentButtons(slack.app, { dispatcher, recordRefusal, checkButton, logger, threads: alerting.threads });
     } else {
       logger.warn(SLACK_SETUP_HINT);
     }

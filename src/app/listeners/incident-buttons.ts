@@ -3,11 +3,11 @@ import type { View } from '@slack/types';
 import type { Logger } from 'pino';
 import { INCIDENT_ACTIONS } from '../../alerts/render-incident.js';
 import type { ThreadOpener } from '../../alerts/storm.js';
-import { decodeButtonValue } from '../../commands/button-value.js';
 import type { Dispatcher } from '../../commands/dispatch.js';
 import { UserError } from '../../commands/errors.js';
 import type { RecordRefusal } from '../../commands/record-refusal.js';
 import { parseDuration } from '../../config/duration.js';
+import type { CheckButton } from './button-check.js';
 import { respondSafely } from './respond.js';
 
 const SILENCE_MODAL = 'silence-modal';
@@ -58,7 +58,7 @@ function silenceModal(incidentId: string): View {
  * thread shows the change through the incident's timeline, and only refusals and problems
  * answer the person who clicked.
  */
-export function registerIncidentButtons(app: App, deps: { dispatcher: Dispatcher; recordRefusal: RecordRefusal; logger: Logger; threads?: ThreadOpener }): void {
+export function registerIncidentButtons(app: App, deps: { dispatcher: Dispatcher; recordRefusal: RecordRefusal; checkButton: CheckButton; logger: Logger; threads?: ThreadOpener }): void {
   /** A button whose value holds no incident: answered to the clicker alone, and recorded. */
   const refuseMalformed = async (body: BlockAction<ButtonAction>, action: ButtonAction, respond: RespondFn) => {
     const text = new UserError('BUTTON_INVALID', {}).message;
@@ -73,7 +73,9 @@ export function registerIncidentButtons(app: App, deps: { dispatcher: Dispatcher
   for (const [buttonId, actionId] of Object.entries(simple)) {
     app.action<BlockAction<ButtonAction>>(buttonId, async ({ ack, body, action, respond }) => {
       await ack();
-      const incident = decodeButtonValue(action.value)?.i;
+      const checked = await deps.checkButton(body, action, respond);
+      if (!checked) return;
+      const incident = checked.i;
       if (!incident) return refuseMalformed(body, action, respond);
       const input = actionId === 'silence.expire' ? { silence: incident } : { incident };
       const result = await run(actionId, input, { id: body.user.id, name: body.user.name }, 'button');
@@ -90,7 +92,9 @@ export function registerIncidentButtons(app: App, deps: { dispatcher: Dispatcher
   if (threads) {
     app.action<BlockAction<ButtonAction>>(INCIDENT_ACTIONS.openThread, async ({ ack, body, action, client, respond }) => {
       await ack();
-      const incident = decodeButtonValue(action.value)?.i;
+      const checked = await deps.checkButton(body, action, respond);
+      if (!checked) return;
+      const incident = checked.i;
       if (!incident) return refuseMalformed(body, action, respond);
       const result = await threads.open(incident);
       if (result.status === 'opened') return;
@@ -110,7 +114,9 @@ export function registerIncidentButtons(app: App, deps: { dispatcher: Dispatcher
 
   app.action<BlockAction<ButtonAction>>(INCIDENT_ACTIONS.silence, async ({ ack, body, action, client, respond }) => {
     await ack();
-    const incident = decodeButtonValue(action.value)?.i;
+    const checked = await deps.checkButton(body, action, respond);
+    if (!checked) return;
+    const incident = checked.i;
     if (!incident) return refuseMalformed(body, action, respond);
     try {
       await client.views.open({ trigger_id: body.trigger_id, view: silenceModal(incident) });
