@@ -15,6 +15,3 @@ CREATE TABLE server_keys (
   secret      bytea NOT NULL,
   created_at  timestamptz NOT NULL DEFAULT now()
 );
-
--- Refusals that happen before any action is known (a malformed button, /ops text refused while
--- parsing, a misused confirmation) are recorded with the origin they came from.
