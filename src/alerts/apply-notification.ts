@@ -243,7 +243,7 @@ function groupFields(n: Notification, alerts: ReadonlyMap<string, AlertState>) {
 
 export function toSeverity(value: string | undefined): Severity {
   const lower = value?.trim().toLowerCase();
-  return lower && lower in SEVERITY_RANK ? (lower as Severity) : 'none';
+  return lower && Object.hasOwn(SEVERITY_RANK, lower) ? (lower as Severity) : 'none';
 }
 
 function highestSeverity(alerts: Iterable<AlertState>): Severity {

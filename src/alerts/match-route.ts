@@ -1,5 +1,6 @@
 import type { Catalog } from '../config/catalog-schema.js';
 import type { AutomationConfig, DefaultRouteConfig, RouteConfig } from './route-schema.js';
+import { ownValue } from '../config/own.js';
 
 /** The name a match on `defaultRoute` reports; route names are lowercase ids, so it cannot clash. */
 export const DEFAULT_ROUTE_NAME = 'defaultRoute';
@@ -54,13 +55,13 @@ export function matchRoute(
 }
 
 function matches(route: RouteConfig, labels: Labels): boolean {
-  for (const [name, value] of Object.entries(route.match)) if ((labels[name] ?? '') !== value) return false;
-  for (const [name, regex] of Object.entries(route.matchRe)) if (!regex.test(labels[name] ?? '')) return false;
+  for (const [name, value] of Object.entries(route.match)) if ((ownValue(labels, name) ?? '') !== value) return false;
+  for (const [name, regex] of Object.entries(route.matchRe)) if (!regex.test(ownValue(labels, name) ?? '')) return false;
   return true;
 }
 
 function buttonsOf(config: Readonly<Record<string, readonly string[]>>): (alertname: string) => string[] {
-  return (alertname) => [...new Set([...(config['*'] ?? []), ...(alertname === '*' ? [] : (config[alertname] ?? []))])];
+  return (alertname) => [...new Set([...(ownValue(config, '*') ?? []), ...(alertname === '*' ? [] : (ownValue(config, alertname) ?? []))])];
 }
 
 /**

@@ -19,6 +19,8 @@ import type { Registry } from '../commands/registry.js';
 import type { Catalog } from '../config/catalog-schema.js';
 import type { Env } from '../config/env.js';
 import { createSlackChatPoster, createSlackWebClient } from '../integrations/slack/chat-poster.js';
+import type { ButtonSigner } from '../commands/button-value.js';
+import { withSignedButtons } from './signed-buttons-poster.js';
 import { createOutboxSender, type OutboxSender } from '../integrations/slack/outbox-sender.js';
 import type { Db, Queryable } from '../store/db.js';
 import { createNotificationWriter } from '../store/notification-writer.js';
@@ -59,6 +61,8 @@ export interface AlertingOptions {
   instanceId?: string;
   /** The clock; tests inject one. */
   now?: () => Date;
+  /** Signs the values of the buttons the outbox sends (`withSignedButtons`). */
+  buttonSigner?: ButtonSigner;
 }
 
 /** Alertmanager intake, incidents and their Slack threads through the durable outbox. */
@@ -112,7 +116,7 @@ export function buildAlerting(options: AlertingOptions): Alerting {
   const sender = options.slackToken
     ? createOutboxSender({
         db,
-        poster: createSlackChatPoster(createSlackWebClient({ token: options.slackToken, logger: toSlackLogger(logger), ...(env.SLACK_API_URL ? { slackApiUrl: env.SLACK_API_URL } : {}) })),
+        poster: withSignedButtons(createSlackChatPoster(createSlackWebClient({ token: options.slackToken, logger: toSlackLogger(logger), ...(env.SLACK_API_URL ? { slackApiUrl: env.SLACK_API_URL } : {}) })), options.buttonSigner),
         logger: logger.child({ component: 'outbox' }),
         renderers: { [STORM_DIGEST]: createDigestRenderer({ db, now }) },
         metrics: {

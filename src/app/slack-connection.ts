@@ -16,7 +16,7 @@ export interface SlackConnection {
 // Slack drops a request not answered within 3 s; Bolt answers for a listener that forgets to ack.
 const UNACKED_TIMEOUT_MS = 2_900;
 // Slack's own limit for interactive payloads is far below this; anything bigger is not Slack.
-const EVENT_BODY_LIMIT = 1024 * 1024;
+export const EVENT_BODY_LIMIT = 1024 * 1024;
 
 export function createSlackConnection(mode: Exclude<SlackMode, { kind: 'offline' }>, logger: Logger): SlackConnection {
   const slackLogger = toSlackLogger(logger);

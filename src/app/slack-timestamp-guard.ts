@@ -1,6 +1,6 @@
 import type { Handler } from './http-server.js';
 
-const MAX_SKEW_SECONDS = 5 * 60;
+export const MAX_SKEW_SECONDS = 5 * 60;
 
 /**
  * Rejects Slack requests stamped more than five minutes from now in either direction.

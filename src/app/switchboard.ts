@@ -3,12 +3,16 @@ import type { AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import type { Catalog } from '../config/catalog-schema.js';
-import { slackMode, type Env } from '../config/env.js';
+import { SLACK_VARIABLES, slackMode, type Env } from '../config/env.js';
 import { allActions } from '../commands/actions/index.js';
 import type { ActionDeps } from '../commands/action.js';
 import { createCatalogAuthorizer, type Authorizer } from '../commands/authorize.js';
 import { createDispatcher, type Dispatcher } from '../commands/dispatch.js';
 import { createRegistry, type Registry } from '../commands/registry.js';
+import { createRefusalRecorder } from '../commands/record-refusal.js';
+import { createButtonSigner } from '../commands/button-value.js';
+import { serverKey } from '../store/server-keys-repository.js';
+import { createButtonPlacement } from '../store/button-placement.js';
 import { registerBackupMetrics } from '../integrations/backup/metrics.js';
 import { createBackupsRepository } from '../store/backups-repository.js';
 import type { Db } from '../store/db.js';
@@ -27,10 +31,14 @@ import { automationProblems, createAutomationRunner } from '../alerts/automation
 import { createOutbox } from '../alerts/outbox.js';
 import { createJobScheduler } from '../jobs/create-job-scheduler.js';
 import { registerActionButtons } from './listeners/action-buttons.js';
+import { createButtonCheck } from './listeners/button-check.js';
 import { registerIncidentButtons } from './listeners/incident-buttons.js';
 import { registerOpsCommand } from './listeners/ops-command.js';
 import { createMetrics } from './metrics.js';
-import { createSlackConnection, type SlackConnection } from './slack-connection.js';
+import { createSlackConnection, EVENT_BODY_LIMIT, type SlackConnection } from './slack-connection.js';
+import { capBody } from './body-limit.js';
+import { guardSlackReplay } from './slack-replay-guard.js';
+import { createSeenRequestsRepository } from '../store/seen-requests-repository.js';
 import { guardSlackTimestamp } from './slack-timestamp-guard.js';
 import { startSandbox, type Sandbox } from '../sandbox/start-sandbox.js';
 
@@ -58,6 +66,8 @@ export interface Switchboard {
   reconciler: Reconciler | undefined;
   /** The escalation ticker (tests call its tickNow). */
   escalator: Escalator;
+  /** Without Slack: the sandbox page's URL, with its token (what the start log prints). */
+  sandboxUrl?: string;
   /** Stops accepting, lets runs in flight finish within `graceMs`, then closes the store. */
   stop(graceMs?: number): Promise<void>;
 }
@@ -83,7 +93,12 @@ export async function startSwitchboard(options: SwitchboardOptions): Promise<Swi
     const metrics = createMetrics();
     const registry = createRegistry(allActions);
     // Without Slack credentials, the bot runs in HTTP mode against the sandbox's in-process fake Slack.
-    if (slackMode(env).kind === 'offline') env = (sandbox = await startSandbox({ catalog })).env(env);
+    if (slackMode(env).kind === 'offline') {
+      // The sandbox signs requests as anyone; it must never start where Slack was meant to be.
+      const set = SLACK_VARIABLES.filter((name) => env[name] !== undefined);
+      if (set.length > 0) throw new Error(`${set.join(', ')} set without SLACK_BOT_TOKEN: set the bot token too, or unset them to start the sandbox`);
+      env = (sandbox = await startSandbox({ catalog })).env(env);
+    }
     const mode = slackMode(env);
     const slack = mode.kind === 'offline' ? undefined : createSlackConnection(mode, logger);
     const usergroups = slack ? createSlackUsergroupDirectory(slack.app.client) : undefined;
@@ -91,12 +106,27 @@ export async function startSwitchboard(options: SwitchboardOptions): Promise<Swi
     const backups = createBackupsRepository(db);
     registerBackupMetrics(metrics.registry, () => backups.latestPerTarget());
     const instanceId = `${hostname()}/${process.pid}/${randomBytes(3).toString('hex')}`;
-    const alerting = buildAlerting({ db, intakeDb, env, catalog, registry, logger, metrics, slackToken: mode.kind === 'offline' ? undefined : mode.botToken, instanceId, ...(options.now ? { now: options.now } : {}) });
+    // Button values are signed with a key of Switchboard's own, generated once and shared through the store.
+    const buttonSigner = createButtonSigner(await serverKey(db, 'button'));
+    const alerting = buildAlerting({
+      db,
+      intakeDb,
+      env,
+      catalog,
+      registry,
+      logger,
+      metrics,
+      buttonSigner,
+      slackToken: mode.kind === 'offline' ? undefined : mode.botToken,
+      instanceId,
+      ...(options.now ? { now: options.now } : {}),
+    });
     const deps: ActionDeps = { ...buildActionDeps({ catalog, backups, incidents: alerting.incidents, oncall: alerting.oncall, env: options.processEnv ?? {} }), ...options.deps };
+    const runs = createRunsRepository(db);
     const dispatcher = createDispatcher({
       registry,
       deps,
-      runs: createRunsRepository(db),
+      runs,
       authorize: options.authorize ?? createCatalogAuthorizer(catalog, usergroups),
       logger,
       newId: randomUUID,
@@ -108,9 +138,11 @@ export async function startSwitchboard(options: SwitchboardOptions): Promise<Swi
     const jobs = createJobScheduler({ db, catalog, dispatcher, outbox: createOutbox(), logger: logger.child({ component: 'jobs' }), instanceId });
 
     if (slack) {
-      registerOpsCommand(slack.app, { registry, catalog, actionDeps: deps, dispatcher, confirmations: createConfirmationsRepository(db), logger });
-      registerActionButtons(slack.app, { registry, dispatcher, incidents: alerting.incidents, logger });
-      registerIncidentButtons(slack.app, { dispatcher, logger, threads: alerting.threads });
+      const recordRefusal = createRefusalRecorder({ runs, logger, newId: randomUUID, newRef: () => randomBytes(4).toString('hex') });
+      registerOpsCommand(slack.app, { registry, catalog, actionDeps: deps, dispatcher, confirmations: createConfirmationsRepository(db), recordRefusal, logger });
+      const checkButton = createButtonCheck({ signer: buttonSigner, placement: createButtonPlacement(db), recordRefusal, logger });
+      registerActionButtons(slack.app, { registry, dispatcher, incidents: alerting.incidents, recordRefusal, checkButton, logger });
+      registerIncidentButtons(slack.app, { dispatcher, recordRefusal, checkButton, logger, threads: alerting.threads });
     } else {
       logger.warn(SLACK_SETUP_HINT);
     }
@@ -139,7 +171,11 @@ export async function startSwitchboard(options: SwitchboardOptions): Promise<Swi
       },
     ];
     routes.push({ method: 'POST', path: '/alertmanager', handler: alerting.webhook });
-    if (slack?.eventsHandler) routes.push({ method: 'POST', path: '/slack/events', handler: guardSlackTimestamp(slack.eventsHandler) });
+    if (slack?.eventsHandler && mode.kind === 'http') {
+      // Outermost first: the size (before a byte is read), the timestamp, a replay; then Bolt verifies the signature.
+      const replayGuarded = guardSlackReplay(slack.eventsHandler, { signingSecret: mode.signingSecret, seen: createSeenRequestsRepository(db), logger, bodyLimit: EVENT_BODY_LIMIT });
+      routes.push({ method: 'POST', path: '/slack/events', handler: capBody(guardSlackTimestamp(replayGuarded), EVENT_BODY_LIMIT) });
+    }
     if (sandbox) routes.push(...sandbox.routes(() => `http://127.0.0.1:${port}`));
 
     const server = createHttpServer({ routes, metrics, logger });
@@ -160,7 +196,7 @@ export async function startSwitchboard(options: SwitchboardOptions): Promise<Swi
     automations.start();
     jobs.start();
     started = true;
-    if (sandbox) logger.warn(`${SLACK_SETUP_HINT} Meanwhile the sandbox at http://localhost:${port}/sandbox shows what Switchboard would post, with working buttons and /ops.`);
+    if (sandbox) logger.warn(`${SLACK_SETUP_HINT} Meanwhile the sandbox at ${sandbox.pageUrl(port)} shows what Switchboard would post, with working buttons and /ops (open it on this machine; the token in the URL is its key).`);
     logger.info({ port, slack: sandbox ? 'sandbox' : mode.kind, store: db.kind, services: Object.keys(catalog.services).length }, `Switchboard listening on port ${port}`);
 
     let stopping: Promise<void> | undefined;
@@ -188,7 +224,18 @@ export async function startSwitchboard(options: SwitchboardOptions): Promise<Swi
         logger.info('stopped');
       })());
 
-    return { url: `http://127.0.0.1:${port}`, port, db, registry, dispatcher, slack, reconciler: alerting.reconciler, escalator: alerting.escalator, stop };
+    return {
+      url: `http://127.0.0.1:${port}`,
+      port,
+      db,
+      registry,
+      dispatcher,
+      slack,
+      reconciler: alerting.reconciler,
+      escalator: alerting.escalator,
+      ...(sandbox ? { sandboxUrl: sandbox.pageUrl(port) } : {}),
+      stop,
+    };
   } finally {
     if (!started) {
       await Promise.all([db.close().catch(() => undefined), intakeDb === db ? undefined : intakeDb.close().catch(() => undefined), sandbox?.close().catch(() => undefined)]);

@@ -38,6 +38,10 @@ export const USER_ERRORS = {
   RUN_COOLING_DOWN: (p: { action: string; target: string; last: string; until: string }) =>
     `${p.action}${p.target} last succeeded ${p.last}; it can run again ${p.until}. The cooldown is set in the catalog (\`cooldowns\`).`,
   ACTION_TIMED_OUT: (p: { action: string; after: string }) => `${p.action} did not finish within ${p.after} and was stopped.`,
+  BUTTON_INVALID: (_p: Record<string, never>) =>
+    'This button is not one Switchboard made, or it is from a version that no longer exists. Use `/ops help` to run the action.',
+  BUTTON_MISPLACED: (_p: Record<string, never>) =>
+    'This button does not belong to the message it is on, so nothing ran. Use the buttons on the incident\'s own message, or `/ops`.',
 } as const;
 
 export type UserErrorCode = keyof typeof USER_ERRORS;

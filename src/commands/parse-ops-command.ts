@@ -73,7 +73,7 @@ export function parseOpsCommand(text: string): ParseResult {
     const eq = body.indexOf('=');
     const name = (eq === -1 ? body : body.slice(0, eq)).toLowerCase();
     if (!FLAG_NAME.test(name)) return { ok: false, error: `\`--${name}\` is not a valid flag name.` };
-    if (name in flags) return { ok: false, error: `\`--${name}\` is given twice.` };
+    if (Object.hasOwn(flags, name)) return { ok: false, error: `\`--${name}\` is given twice.` };
     if (eq !== -1) {
       flags[name] = body.slice(eq + 1);
       continue;

@@ -1,6 +1,6 @@
 import type { Catalog } from '../config/catalog-schema.js';
 import type { AnyAction } from './action.js';
-import { UserError } from './errors.js';
+import { UserError, type UserErrorCode } from './errors.js';
 import { renderHelp, renderVerbHelp, usage } from './help.js';
 import { parseOpsCommand } from './parse-ops-command.js';
 import type { Registry } from './registry.js';
@@ -9,7 +9,7 @@ import { didYouMean } from './suggest.js';
 
 /** What `/ops …` text turns into: an immediate answer, or an action to dispatch. */
 export type Resolution =
-  | { kind: 'reply'; reply: Reply }
+  | { kind: 'reply'; reply: Reply; refused?: { code: UserErrorCode; actionId?: string } }
   | { kind: 'dispatch'; action: AnyAction; input: Record<string, unknown>; display: string };
 
 const camel = (flag: string) => flag.replace(/-([a-z0-9])/g, (_m, c: string) => c.toUpperCase());
@@ -25,12 +25,12 @@ function findBinding(registry: Registry, words: string[]): { action: AnyAction; 
 }
 
 function usageError(action: AnyAction, problem: string): Resolution {
-  return { kind: 'reply', reply: { text: new UserError('COMMAND_USAGE', { problem, usage: usage(action.slash!) }).message } };
+  return { kind: 'reply', reply: { text: new UserError('COMMAND_USAGE', { problem, usage: usage(action.slash!) }).message }, refused: { code: 'COMMAND_USAGE', actionId: action.id } };
 }
 
 export function resolveOpsCommand(text: string, registry: Registry, catalog: Catalog): Resolution {
   const parsed = parseOpsCommand(text);
-  if (!parsed.ok) return { kind: 'reply', reply: { text: new UserError('COMMAND_UNPARSABLE', { reason: parsed.error }).message } };
+  if (!parsed.ok) return { kind: 'reply', reply: { text: new UserError('COMMAND_UNPARSABLE', { reason: parsed.error }).message }, refused: { code: 'COMMAND_UNPARSABLE' } };
   const { words, flags } = parsed.command;
   if (words.length === 0 || words[0]!.toLowerCase() === 'help') {
     const topic = words.slice(1).join(' ').toLowerCase();
@@ -48,7 +48,7 @@ export function resolveOpsCommand(text: string, registry: Registry, catalog: Cat
       const choices = family.map((a) => `\`/ops ${usage(a.slash!)}\``).join(', ');
       return { kind: 'reply', reply: { text: `\`/ops ${verb}\` needs one of: ${choices}.` } };
     }
-    return { kind: 'reply', reply: { text: new UserError('COMMAND_UNKNOWN', { verb, hint: didYouMean(verb, verbs(registry)) }).message } };
+    return { kind: 'reply', reply: { text: new UserError('COMMAND_UNKNOWN', { verb, hint: didYouMean(verb, verbs(registry)) }).message }, refused: { code: 'COMMAND_UNKNOWN' } };
   }
 
   const { action, consumed } = match;
@@ -68,14 +68,14 @@ export function resolveOpsCommand(text: string, registry: Registry, catalog: Cat
     }
     // Chat text never becomes an option of a program or a path: only catalog ids and plain words pass.
     if (value.startsWith('-') && !spec.rest) return usageError(action, `&lt;${spec.name}&gt; cannot start with "-".`);
-    if (spec.kind === 'service' && !(value in catalog.services)) {
+    if (spec.kind === 'service' && !Object.hasOwn(catalog.services, value)) {
       const error = new UserError('SERVICE_NOT_FOUND', { service: value, hint: didYouMean(value, Object.keys(catalog.services)) });
-      return { kind: 'reply', reply: { text: error.message } };
+      return { kind: 'reply', reply: { text: error.message }, refused: { code: 'SERVICE_NOT_FOUND', actionId: action.id } };
     }
     input[camel(spec.name)] = value;
   }
   for (const [name, value] of Object.entries(flags)) {
-    if (!binding.flags || !(name in binding.flags)) {
+    if (!binding.flags || !Object.hasOwn(binding.flags, name)) {
       const known = Object.keys(binding.flags ?? {});
       return usageError(action, `\`--${name}\` is not a flag of \`/ops ${binding.verb}\`.${didYouMean(name, known)}`);
     }

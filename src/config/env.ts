@@ -32,10 +32,24 @@ const EnvSchema = z
     ),
   });
 
+/** The variables that connect Slack; with none of them set, Switchboard starts the sandbox instead. */
+export const SLACK_VARIABLES = ['SLACK_BOT_TOKEN', 'SLACK_SIGNING_SECRET', 'SLACK_APP_TOKEN', 'SLACK_API_URL'] as const;
+
 /** Checks across variables, made on the raw values so they are reported together with per-variable problems. */
 function crossProblems(source: Record<string, string | undefined>): ConfigProblem[] {
   const set = (name: string) => (source[name] ?? '').trim() !== '';
   const problems: ConfigProblem[] = [];
+  // A secret whose template or secret store did not resolve arrives empty; read as "not set", it
+  // would start the sandbox (Slack without Slack) on a server meant to talk to Slack.
+  for (const name of SLACK_VARIABLES) {
+    const value = source[name];
+    if (value !== undefined && value.trim() === '') {
+      problems.push({ path: name, message: 'is set but empty: fill in its value (did a secret fail to resolve?), or unset it to start without Slack' });
+    }
+  }
+  if (set('SLACK_API_URL') && !set('SLACK_BOT_TOKEN')) {
+    problems.push({ path: 'SLACK_BOT_TOKEN', message: 'is required once SLACK_API_URL is set (OAuth & Permissions → Bot User OAuth Token); unset SLACK_API_URL to start the sandbox' });
+  }
   if (set('SLACK_BOT_TOKEN') && !set('SLACK_APP_TOKEN') && !set('SLACK_SIGNING_SECRET')) {
     problems.push({
       path: 'SLACK_SIGNING_SECRET',

@@ -21,9 +21,10 @@ const channelName = (channel: string) => channel.replace(/^#/, '');
  * The sandbox's stand-in for Slack's client side: builds the signed slash command, block_actions
  * and view_submission requests Slack would send and posts them to the bot's real `/slack/events`.
  */
-export function createSandboxActions(deps: { fake: FakeSlack; inbox: ResponseInbox; modals: ModalDesk; signingSecret: string; botUrl: () => string }) {
+export function createSandboxActions(deps: { fake: FakeSlack; inbox: ResponseInbox; modals: ModalDesk; signingSecret: string; token: string; botUrl: () => string }) {
   const { fake, inbox, modals } = deps;
-  const responseUrl = (id: string) => `${deps.botUrl()}/sandbox/response?id=${id}`;
+  // The bot posts answers here like any client: it carries the sandbox's token too.
+  const responseUrl = (id: string) => `${deps.botUrl()}/sandbox/response?id=${id}&token=${encodeURIComponent(deps.token)}`;
 
   async function send(rawBody: string): Promise<{ status: number; body: string } | { error: string }> {
     try {

@@ -16,6 +16,10 @@ export interface Sandbox {
   /** `env` for HTTP mode against the fake: a bot token, a generated signing secret and SLACK_API_URL. */
   env(env: Env): Env;
   fake: FakeSlack;
+  /** The secret in the page's URL; every sandbox request must carry it. */
+  token: string;
+  /** Where the page is, with its token: what the start log prints. */
+  pageUrl(port: number): string;
   /** The page and its endpoints, served by the bot's own server at `botUrl`. */
   routes(botUrl: () => string): Route[];
   close(): Promise<void>;
@@ -31,6 +35,7 @@ export async function startSandbox(options: { catalog: Catalog }): Promise<Sandb
   const botToken = `xoxb-sandbox-${randomBytes(12).toString('hex')}`;
   const fake = await startFakeSlack({ token: botToken, maxCalls: MAX_RECORDED_CALLS });
   const signingSecret = randomBytes(32).toString('hex');
+  const token = randomBytes(24).toString('base64url');
   const page = await readFile(new URL('./page.html', import.meta.url), 'utf8');
   fake.users.set(SANDBOX_USER.id, { name: SANDBOX_USER.name, tz: Intl.DateTimeFormat().resolvedOptions().timeZone });
 
@@ -64,11 +69,14 @@ export async function startSandbox(options: { catalog: Catalog }): Promise<Sandb
   return {
     env: (env) => ({ ...env, SLACK_BOT_TOKEN: botToken, SLACK_SIGNING_SECRET: signingSecret, SLACK_API_URL: fake.url, SLACK_APP_TOKEN: undefined }),
     fake,
+    token,
+    pageUrl: (port) => `http://localhost:${port}/sandbox?token=${token}`,
     routes: (botUrl) =>
       sandboxRoutes({
         page,
+        token,
         defaultUser: SANDBOX_USER,
-        actions: createSandboxActions({ fake, inbox, modals, signingSecret, botUrl }),
+        actions: createSandboxActions({ fake, inbox, modals, signingSecret, token, botUrl }),
         version: () => version,
         view: (user) => buildSandboxView({ version, user, fake, notes: inbox.notes(), modal: modals.forUser(user.id), knownChannels, dmUsers }),
         respond: (id, body) => inbox.respond(id, body),

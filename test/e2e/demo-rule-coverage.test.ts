@@ -43,6 +43,8 @@ let switchboard: Switchboard;
 let store: Awaited<ReturnType<typeof createTempDatabase>>;
 let backupDir: string;
 let origin: string;
+/** The sandbox's token, from the URL its start log prints. */
+let token: string;
 let restoreRedisSnapshot: (() => Promise<void>) | undefined;
 
 const databaseUrl = (name: string) => Object.assign(new URL(TEST_DATABASE_URL), { pathname: `/${name}` }).href;
@@ -60,14 +62,14 @@ async function firing(service: string): Promise<Set<string>> {
 }
 
 async function sandboxState(): Promise<SandboxView> {
-  return (await (await fetch(`${origin}/sandbox/state`)).json()) as SandboxView;
+  return (await (await fetch(`${origin}/sandbox/state?token=${token}`)).json()) as SandboxView;
 }
 
 /** `/ops <text>` typed in #ops-alerts, as the tour asks; resolves with its final answer. */
 async function ops(text: string): Promise<string> {
   const notes = (view: SandboxView) => new Set(view.channels.flatMap((c) => c.messages.map((m) => m.note)));
   const before = notes(await sandboxState());
-  const res = await fetch(`${origin}/sandbox/command`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ channel: '#ops-alerts', text }) });
+  const res = await fetch(`${origin}/sandbox/command?token=${token}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ channel: '#ops-alerts', text }) });
   if (res.status !== 200) throw new Error(`the sandbox refused /ops ${text}: ${res.status}`);
   const answer = await eventually(
     `the answer to /ops ${text}`,
@@ -140,6 +142,7 @@ beforeAll(async () => {
     startSimulator({ catalog, botUrl: `http://127.0.0.1:${botPort}`, timing: TIMING }),
   ]);
   origin = `http://localhost:${switchboard.port}`;
+  token = new URL(switchboard.sandboxUrl!).searchParams.get('token')!;
   // Every target up (stand-ins, exporter, Switchboard) before any key, so "not firing yet" means something.
   await Promise.all(
     SERVICES.map((service) =>

@@ -8,6 +8,8 @@ import { TEST_REDIS_URL } from '../helpers/env.js';
 import { freePort, nodeHealthServer, startSupervisord, type Supervisord } from '../helpers/supervisord.js';
 import { createTempDatabase } from '../helpers/temp-database.js';
 import { startTestSwitchboard, type TestSwitchboard } from '../helpers/test-switchboard.js';
+import { createButtonSigner } from '../../src/commands/button-value.js';
+import { serverKey } from '../../src/store/server-keys-repository.js';
 
 let supervisord: Supervisord;
 let t: TestSwitchboard;
@@ -66,6 +68,8 @@ roles:
 `,
   });
   t.slack.usergroups.set('S0LEADS', ['U0LEAD']);
+  const signer = createButtonSigner(await serverKey(t.switchboard.db, 'button'));
+  signed = (actionId, text) => signer.sign(actionId, text);
 });
 
 afterAll(async () => {
@@ -78,6 +82,8 @@ afterAll(async () => {
 });
 
 const value = (input: Record<string, string>) => JSON.stringify({ v: 1, in: input });
+/** A value as Switchboard puts it on a button it posts: signed with the store's key. */
+let signed: (actionId: string, text: string) => string;
 
 describe('restart from /ops, with a confirmation', () => {
   it('asks first, restarts the real process on Confirm, waits for health, and records the run', async () => {
@@ -132,7 +138,7 @@ describe('runbook buttons', () => {
   it('runs ten concurrent identical clicks once', async () => {
     const before = await supervisord.pidOf('gateway-proxy');
     const clicks = await Promise.all(
-      Array.from({ length: 10 }, (_, i) => t.click({ actionId: 'act:service.restart', value: value({ service: 'api-gateway' }), responseId: `click-${i}` })),
+      Array.from({ length: 10 }, (_, i) => t.click({ actionId: 'act:service.restart', value: signed('act:service.restart', value({ service: 'api-gateway' })), responseId: `click-${i}` })),
     );
     expect(clicks.map((c) => c.status)).toEqual(Array(10).fill(200));
     await t.slack.waitFor((c) => c.method === 'chat.update' && /Restarted `api-gateway`/.test(String(c.args.text)), 30_000).catch(async () =>
@@ -150,7 +156,7 @@ describe('runbook buttons', () => {
   });
 
   it('refuses a user without the permission, and tells them which role they need', async () => {
-    await t.click({ actionId: 'act:service.restart', value: value({ service: 'brownie-metadata' }), userId: 'U0WATCHER', responseId: 'watcher' });
+    await t.click({ actionId: 'act:service.restart', value: signed('act:service.restart', value({ service: 'brownie-metadata' })), userId: 'U0WATCHER', responseId: 'watcher' });
     const answer = await t.responses.waitFor((r) => r.path.endsWith('/watcher'));
     expect(answer.body).toMatchObject({ response_type: 'ephemeral' });
     expect(answer.body.text).toContain('You need the `operate` permission to restart `brownie-metadata` (a role such as `operators`, `leads`)');
@@ -164,11 +170,11 @@ describe('runbook buttons', () => {
     await redis.hset(breakerKey, { state: 'open', failures: '12', opened_at: String(Math.floor(Date.now() / 1000) - 420) });
     await redis.set(`${breakerKey}:sibling`, 'untouched');
     // The catalog raises circuit.reset on the gateway to admin: an operator may not.
-    await t.click({ actionId: 'act:circuit.reset', value: value({ service: 'api-gateway' }), responseId: 'op-reset' });
+    await t.click({ actionId: 'act:circuit.reset', value: signed('act:circuit.reset', value({ service: 'api-gateway' })), responseId: 'op-reset' });
     expect((await t.responses.waitFor((r) => r.path.endsWith('/op-reset'))).body.text).toContain('`admin` permission');
     expect(await redis.exists(breakerKey)).toBe(1);
 
-    await t.click({ actionId: 'act:circuit.reset', value: value({ service: 'api-gateway' }), userId: 'U0LEAD', responseId: 'lead-reset' });
+    await t.click({ actionId: 'act:circuit.reset', value: signed('act:circuit.reset', value({ service: 'api-gateway' })), userId: 'U0LEAD', responseId: 'lead-reset' });
     const done = await t.slack.waitFor((c) => /Reset circuit breaker `upstream`/.test(String(c.args.text)), 15_000);
     expect(String(done.args.text)).toMatch(/Before: \*open\*.*12 failures/s);
     expect(String(done.args.text)).toContain('Probe ✓');

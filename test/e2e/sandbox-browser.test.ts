@@ -85,6 +85,13 @@ afterAll(async () => {
 describe('the sandbox in a real browser', () => {
   it('shows an incident from Alertmanager, restarts the service from its button after the confirm dialog, and shows the result and the escalation', async () => {
     const origin = `http://localhost:${switchboard.port}`;
+    // The URL the start log prints, with the sandbox's token.
+    const url = switchboard.sandboxUrl!;
+    expect(url).toMatch(new RegExp(`^${origin}/sandbox\\?token=[A-Za-z0-9_-]{32}$`));
+    await page.goto(url);
+    await page.getByRole('button', { name: '# ops-gateway' }).waitFor();
+    // Reloading, or coming back without the token in the address, still works: the page keeps it.
+    await page.reload();
     await page.goto(`${origin}/`);
     await expect.poll(() => page.url()).toBe(`${origin}/sandbox`);
     await page.getByRole('button', { name: '# ops-gateway' }).click();
@@ -135,7 +142,8 @@ describe('the sandbox in a real browser', () => {
       body: JSON.stringify({ channel: '#ops-gateway', text: 'restart api-gateway' }),
     });
     expect(forged.status).toBe(403);
-    const form = await fetch(`${switchboard.url}/sandbox/command`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: '{}' });
+    const token = new URL(switchboard.sandboxUrl!).searchParams.get('token')!;
+    const form = await fetch(`${switchboard.url}/sandbox/command?token=${token}`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: '{}' });
     expect(form.status).toBe(400);
   });
 });

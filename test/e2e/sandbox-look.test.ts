@@ -81,7 +81,7 @@ beforeAll(async () => {
   switchboard = await startSwitchboard({ env, catalog, logger: pino({ level: env.LOG_LEVEL }) });
   browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_FLAGS });
   page = await browser.newPage({ viewport: { width: 1180, height: 860 }, locale: 'en-US', timezoneId: 'UTC' });
-  await page.goto(`http://localhost:${switchboard.port}/sandbox`);
+  await page.goto(switchboard.sandboxUrl!);
   await page.getByRole('button', { name: '# devops-oncall' }).click();
   const answer = await fetch(`${switchboard.url}/alertmanager`, {
     method: 'POST',

@@ -33,13 +33,16 @@ let switchboard: Switchboard;
 let store: Awaited<ReturnType<typeof createTempDatabase>>;
 let backupDir: string;
 let origin: string;
+/** The sandbox's token, from the URL its start log prints. */
+let token: string;
+const tokened = (path: string) => `${path}${path.includes('?') ? '&' : '?'}token=${token}`;
 let restoreRedisSnapshot: (() => Promise<void>) | undefined;
 
 const databaseUrl = (name: string) => Object.assign(new URL(TEST_DATABASE_URL), { pathname: `/${name}` }).href;
 const redisUrl = `${TEST_REDIS_URL.replace(/\/\d*$/, '')}/${REDIS_DB}`;
 
 async function sandbox(path: string, body: object): Promise<{ ok: boolean }> {
-  const res = await fetch(`${origin}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const res = await fetch(`${origin}${tokened(path)}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
   expect(res.status).toBe(200);
   return (await res.json()) as { ok: boolean };
 }
@@ -48,7 +51,7 @@ async function waitForMessage(channel: string, match: (m: ViewMessage) => boolea
   const deadline = Date.now() + timeoutMs;
   let seen: string[] = [];
   while (Date.now() < deadline) {
-    const view = (await (await fetch(`${origin}/sandbox/state`)).json()) as SandboxView;
+    const view = (await (await fetch(`${origin}${tokened('/sandbox/state')}`)).json()) as SandboxView;
     const messages = view.channels.find((c) => c.id === channel)?.messages ?? [];
     const found = messages.find(match);
     if (found) return found;
@@ -59,7 +62,7 @@ async function waitForMessage(channel: string, match: (m: ViewMessage) => boolea
 }
 
 async function notesNow(): Promise<Set<string | undefined>> {
-  const view = (await (await fetch(`${origin}/sandbox/state`)).json()) as SandboxView;
+  const view = (await (await fetch(`${origin}${tokened('/sandbox/state')}`)).json()) as SandboxView;
   return new Set(view.channels.flatMap((c) => c.messages.map((m) => m.note)));
 }
 
@@ -105,6 +108,7 @@ beforeAll(async () => {
   const botEnv = parseEnv({ PORT: '0', ALERTMANAGER_WEBHOOK_TOKEN: TOKEN, DATABASE_URL: store.url, LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent' });
   switchboard = await startSwitchboard({ env: botEnv, catalog, logger: pino({ level: botEnv.LOG_LEVEL }) });
   origin = `http://localhost:${switchboard.port}`;
+  token = new URL(switchboard.sandboxUrl!).searchParams.get('token')!;
   simulator = await startSimulator({ catalog, botUrl: switchboard.url, webhookToken: TOKEN });
 }, 120_000);
 

@@ -23,6 +23,22 @@ afterAll(async () => {
   if (dataDir) await rm(dataDir, { recursive: true, force: true });
 });
 
+describe('npm start with a Slack variable set but blank', () => {
+  // One variable here (a process start is slow); test/unit/config.test.ts covers each of them.
+  it.each(['SLACK_SIGNING_SECRET'])('refuses to start, naming %s, instead of starting the sandbox', async (name) => {
+    const port = await freePort();
+    const env = { PATH: process.env.PATH!, HOME: process.env.HOME ?? '/root', PORT: String(port), SWITCHBOARD_DATA_DIR: join(tmpdir(), 'switchboard-never-created'), [name]: '  ' };
+    const blank = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    blank.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    blank.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const code = await new Promise<number | null>((resolve) => blank.once('exit', resolve));
+    expect(code, output).toBe(1);
+    expect(output).toMatch(new RegExp(`${name}: is set but empty`));
+    expect(output).not.toContain('sandbox');
+  }, 90_000);
+});
+
 describe('npm start with no Slack credentials and no database', () => {
   it('serves /healthz and /readyz on the embedded store, says how to connect Slack, and stops cleanly on SIGTERM', async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'switchboard-start-'));
@@ -48,7 +64,13 @@ describe('npm start with no Slack credentials and no database', () => {
     expect(metrics).toContain('process_cpu_user_seconds_total');
 
     const lines = output.trim().split('\n').map((line) => JSON.parse(line) as { msg: string; level: number });
-    expect(lines.filter((l) => l.msg.startsWith('Slack is not connected'))).toHaveLength(1);
+    const notice = lines.filter((l) => l.msg.startsWith('Slack is not connected'));
+    expect(notice).toHaveLength(1);
+    // The sandbox is given out with its token, and answers nothing without it.
+    const sandboxUrl = new RegExp(`http://localhost:${port}/sandbox\\?token=[A-Za-z0-9_-]+`).exec(notice[0]!.msg)?.[0];
+    expect(sandboxUrl, notice[0]!.msg).toBeDefined();
+    expect((await fetch(sandboxUrl!)).status).toBe(200);
+    expect((await fetch(`http://localhost:${port}/sandbox`)).status).toBe(403);
     expect(lines.some((l) => l.msg.includes('example catalog'))).toBe(true);
 
     const exited = new Promise<number | null>((resolve) => child!.once('exit', (code) => resolve(code)));

@@ -54,6 +54,9 @@ describe('matchRoute', () => {
     expect(route.buttons('CircuitBreakerOpen')).toEqual(['service.health', 'circuit.status', 'circuit.reset']);
     expect(route.buttons('ServiceDown')).toEqual(['service.health', 'service.restart']);
     expect(route.buttons('Unlisted')).toEqual(['service.health']);
+    // Alert text is not the catalog's: an inherited name is no key of it.
+    expect(route.buttons('constructor')).toEqual(['service.health']);
+    expect(route.buttons('toString')).toEqual(['service.health']);
     expect(route.automations).toEqual([{ alertname: 'ServiceDown', action: 'service.restart', after: 120_000, maxPerHour: 2 }]);
   });
 

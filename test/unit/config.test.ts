@@ -63,6 +63,15 @@ describe('environment', () => {
     expect(slackMode(parseEnv({ SLACK_BOT_TOKEN: 'xoxb-1', SLACK_APP_TOKEN: 'xapp-1' })).kind).toBe('socket');
   });
 
+  it.each(['SLACK_BOT_TOKEN', 'SLACK_SIGNING_SECRET', 'SLACK_APP_TOKEN', 'SLACK_API_URL'])('refuses %s set to a blank string, naming it', (name) => {
+    expect(() => parseEnv({ [name]: ' ' })).toThrow(new RegExp(`${name}: is set but empty`));
+    expect(() => parseEnv({ SLACK_BOT_TOKEN: 'xoxb-1', SLACK_SIGNING_SECRET: 's', [name]: '' })).toThrow(new RegExp(`${name}: is set but empty`));
+  });
+
+  it('starts no sandbox when only SLACK_API_URL is set', () => {
+    expect(() => parseEnv({ SLACK_API_URL: 'http://127.0.0.1:1/api/' })).toThrow(/SLACK_BOT_TOKEN: is required once SLACK_API_URL is set/);
+  });
+
   it('lists every bad variable with a hint', () => {
     let problems: string[] = [];
     try {

@@ -1,31 +1,35 @@
 import type { App, BlockAction, ButtonAction } from '@slack/bolt';
 import type { Logger } from 'pino';
 import type { IncidentDesk } from '../../alerts/incident-desk.js';
-import { actionFromActionId, decodeButtonValue } from '../../commands/button-value.js';
+import { actionFromActionId } from '../../commands/button-value.js';
 import type { Dispatcher } from '../../commands/dispatch.js';
+import { UserError } from '../../commands/errors.js';
+import type { RecordRefusal } from '../../commands/record-refusal.js';
 import type { Registry } from '../../commands/registry.js';
 import { respondSafely } from './respond.js';
+import type { CheckButton } from './button-check.js';
 import { createThreadProgress } from './thread-progress.js';
 
-const TAMPERED =
-  'This button is not one Switchboard made, or it is from a version that no longer exists. Use `/ops help` to run the action.';
 
 /**
  * Runbook buttons (`act:<action id>`): the value names catalog ids only; destructive ones
  * carry a Slack confirm dialog, so a click on them is a confirmation. The result goes into
  * the thread of the message that holds the button.
  */
-export function registerActionButtons(app: App, deps: { registry: Registry; dispatcher: Dispatcher; incidents: IncidentDesk; logger: Logger }): void {
+export function registerActionButtons(app: App, deps: { registry: Registry; dispatcher: Dispatcher; incidents: IncidentDesk; recordRefusal: RecordRefusal; checkButton: CheckButton; logger: Logger }): void {
   app.action<BlockAction<ButtonAction>>(/^act:/, async ({ ack, body, action, client, respond }) => {
     await ack();
     const actionId = actionFromActionId(action.action_id);
-    const value = decodeButtonValue(action.value);
     const definition = actionId ? deps.registry.get(actionId) : undefined;
-    if (!definition || !value) {
-      deps.logger.warn({ actionId: action.action_id, user: body.user.id }, 'refused a button with an unknown action or a malformed value');
-      await respondSafely(respond, { response_type: 'ephemeral', replace_original: false, text: TAMPERED }, deps.logger);
+    if (!definition) {
+      const text = new UserError('BUTTON_INVALID', {}).message;
+      await respondSafely(respond, { response_type: 'ephemeral', replace_original: false, text }, deps.logger);
+      await deps.recordRefusal({ code: 'BUTTON_INVALID', actionId: 'button', actor: { id: body.user.id, name: body.user.name, kind: 'user' }, origin: 'button', raw: `${action.action_id} ${action.value ?? ''}`, message: text });
       return;
     }
+    // Made by Switchboard (signed), unchanged, and clicked on the incident it names.
+    const value = await deps.checkButton(body, action, respond, definition.id);
+    if (!value) return;
     const channel = body.channel?.id;
     const threadTs = body.message?.thread_ts ?? body.message?.ts;
     // On an incident message the result belongs to the incident's timeline, written through the outbox.

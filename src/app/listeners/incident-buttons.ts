@@ -1,11 +1,13 @@
-import type { App, BlockAction, ButtonAction, ViewSubmitAction } from '@slack/bolt';
+import type { App, BlockAction, ButtonAction, RespondFn, ViewSubmitAction } from '@slack/bolt';
 import type { View } from '@slack/types';
 import type { Logger } from 'pino';
 import { INCIDENT_ACTIONS } from '../../alerts/render-incident.js';
 import type { ThreadOpener } from '../../alerts/storm.js';
-import { decodeButtonValue } from '../../commands/button-value.js';
 import type { Dispatcher } from '../../commands/dispatch.js';
+import { UserError } from '../../commands/errors.js';
+import type { RecordRefusal } from '../../commands/record-refusal.js';
 import { parseDuration } from '../../config/duration.js';
+import type { CheckButton } from './button-check.js';
 import { respondSafely } from './respond.js';
 
 const SILENCE_MODAL = 'silence-modal';
@@ -56,7 +58,14 @@ function silenceModal(incidentId: string): View {
  * thread shows the change through the incident's timeline, and only refusals and problems
  * answer the person who clicked.
  */
-export function registerIncidentButtons(app: App, deps: { dispatcher: Dispatcher; logger: Logger; threads?: ThreadOpener }): void {
+export function registerIncidentButtons(app: App, deps: { dispatcher: Dispatcher; recordRefusal: RecordRefusal; checkButton: CheckButton; logger: Logger; threads?: ThreadOpener }): void {
+  /** A button whose value holds no incident: answered to the clicker alone, and recorded. */
+  const refuseMalformed = async (body: BlockAction<ButtonAction>, action: ButtonAction, respond: RespondFn) => {
+    const text = new UserError('BUTTON_INVALID', {}).message;
+    await respondSafely(respond, { response_type: 'ephemeral', replace_original: false, text }, deps.logger);
+    await deps.recordRefusal({ code: 'BUTTON_INVALID', actionId: 'button', actor: { id: body.user.id, name: body.user.name, kind: 'user' }, origin: 'button', raw: `${action.action_id} ${action.value ?? ''}`, message: text });
+  };
+
   const run = async (actionId: string, input: Record<string, unknown>, user: { id: string; name?: string }, origin: 'button' | 'modal') =>
     deps.dispatcher.dispatch({ actionId, input, actor: { id: user.id, ...(user.name ? { name: user.name } : {}), kind: 'user' }, origin });
 
@@ -64,8 +73,10 @@ export function registerIncidentButtons(app: App, deps: { dispatcher: Dispatcher
   for (const [buttonId, actionId] of Object.entries(simple)) {
     app.action<BlockAction<ButtonAction>>(buttonId, async ({ ack, body, action, respond }) => {
       await ack();
-      const incident = decodeButtonValue(action.value)?.i;
-      if (!incident) return respondSafely(respond, { response_type: 'ephemeral', replace_original: false, text: 'This button is not one Switchboard made.' }, deps.logger);
+      const checked = await deps.checkButton(body, action, respond);
+      if (!checked) return;
+      const incident = checked.i;
+      if (!incident) return refuseMalformed(body, action, respond);
       const input = actionId === 'silence.expire' ? { silence: incident } : { incident };
       const result = await run(actionId, input, { id: body.user.id, name: body.user.name }, 'button');
       // Success shows in the thread (the timeline) and the edited parent message; anything else is for the clicker.
@@ -79,10 +90,12 @@ export function registerIncidentButtons(app: App, deps: { dispatcher: Dispatcher
   // already lists, and it is idempotent. The parent goes through the outbox like every post.
   const threads = deps.threads;
   if (threads) {
-    app.action<BlockAction<ButtonAction>>(INCIDENT_ACTIONS.openThread, async ({ ack, action, client, respond }) => {
+    app.action<BlockAction<ButtonAction>>(INCIDENT_ACTIONS.openThread, async ({ ack, body, action, client, respond }) => {
       await ack();
-      const incident = decodeButtonValue(action.value)?.i;
-      if (!incident) return respondSafely(respond, { response_type: 'ephemeral', replace_original: false, text: 'This button is not one Switchboard made.' }, deps.logger);
+      const checked = await deps.checkButton(body, action, respond);
+      if (!checked) return;
+      const incident = checked.i;
+      if (!incident) return refuseMalformed(body, action, respond);
       const result = await threads.open(incident);
       if (result.status === 'opened') return;
       let text = 'This incident is no longer in a digest; `/ops incidents` lists the open ones.';
@@ -101,8 +114,10 @@ export function registerIncidentButtons(app: App, deps: { dispatcher: Dispatcher
 
   app.action<BlockAction<ButtonAction>>(INCIDENT_ACTIONS.silence, async ({ ack, body, action, client, respond }) => {
     await ack();
-    const incident = decodeButtonValue(action.value)?.i;
-    if (!incident) return respondSafely(respond, { response_type: 'ephemeral', replace_original: false, text: 'This button is not one Switchboard made.' }, deps.logger);
+    const checked = await deps.checkButton(body, action, respond);
+    if (!checked) return;
+    const incident = checked.i;
+    if (!incident) return refuseMalformed(body, action, respond);
     try {
       await client.views.open({ trigger_id: body.trigger_id, view: silenceModal(incident) });
     } catch (error) {

@@ -9,6 +9,7 @@ import type { Registry } from '../../commands/registry.js';
 import { CONFIRM_ACTIONS, confirmationIdOf, renderConfirmation } from '../../commands/render-confirmation.js';
 import { escapeMrkdwn } from '../../commands/reply.js';
 import { resolveOpsCommand } from '../../commands/resolve-ops-command.js';
+import type { RecordRefusal } from '../../commands/record-refusal.js';
 import type { ConfirmationsRepository } from '../../store/confirmations-repository.js';
 import { respondSafely, responseUrlProgress, toResponse } from './respond.js';
 
@@ -21,6 +22,7 @@ export interface OpsCommandDeps {
   actionDeps: ActionDeps;
   dispatcher: Dispatcher;
   confirmations: ConfirmationsRepository;
+  recordRefusal: RecordRefusal;
   logger: Logger;
   now?: () => Date;
 }
@@ -34,12 +36,15 @@ export function registerOpsCommand(app: App, deps: OpsCommandDeps): void {
 
   app.command('/ops', async ({ command, ack, respond }) => {
     const resolution = resolveOpsCommand(command.text, deps.registry, deps.catalog);
+    const actor: Actor = { id: command.user_id, name: command.user_name, kind: 'user' };
     if (resolution.kind === 'reply') {
       await ack(toResponse(resolution.reply));
+      // Text refused while parsing (a bad flag, a path, a look-alike letter) is audited like any refusal.
+      const refused = resolution.refused;
+      if (refused) await deps.recordRefusal({ code: refused.code, actionId: refused.actionId ?? 'ops', actor, origin: 'slash', raw: `/ops ${command.text}`, message: resolution.reply.text });
       return;
     }
     const { action, input } = resolution;
-    const actor: Actor = { id: command.user_id, name: command.user_name, kind: 'user' };
     if (action.risk === 'destructive') {
       // Ask only people who may do it; a refusal is recorded like any other.
       const check = await deps.dispatcher.dispatch({ actionId: action.id, input, actor, origin: 'slash', preflight: true });
@@ -61,11 +66,15 @@ export function registerOpsCommand(app: App, deps: OpsCommandDeps): void {
 
   app.action(CONFIRM_ACTIONS.run, async ({ ack, body, action, respond }) => {
     await ack();
-    const id = confirmationIdOf('value' in action ? action.value : undefined);
+    const value = 'value' in action ? action.value : undefined;
+    const id = confirmationIdOf(value);
     const consumed = id ? await deps.confirmations.consume(id, body.user.id, now()) : ({ ok: false, reason: 'unknown' } as const);
     if (!consumed.ok) {
       const text = new UserError('CONFIRMATION_INVALID', { reason: REASONS[consumed.reason] }).message;
       await respondSafely(respond, { response_type: 'ephemeral', replace_original: false, text }, deps.logger);
+      // Someone else's confirmation, a second use, a forged id, the extra clicks of a burst: each is recorded.
+      const clicker: Actor = { id: body.user.id, name: 'name' in body.user ? body.user.name : undefined, kind: 'user' };
+      await deps.recordRefusal({ code: 'CONFIRMATION_INVALID', actionId: 'confirmation', actor: clicker, origin: 'button', raw: `${CONFIRM_ACTIONS.run} ${value ?? ''} (${consumed.reason})`, message: text });
       return;
     }
     await respondSafely(respond, { response_type: 'ephemeral', replace_original: true, text: '⏳ Confirmed, running…' }, deps.logger);

@@ -8,6 +8,7 @@ import { formatBytes } from '../../integrations/redis/index.js';
 import { IntegrationError } from '../../integrations/integration-error.js';
 import { defineAction, type ActionDeps, type RunContext } from '../action.js';
 import { pickNamed, requireService } from '../require-service.js';
+import { ownValue } from '../../config/own.js';
 
 const Input = z.object({ service: CatalogId, target: CatalogId.optional() }).strict();
 type BackupInput = z.output<typeof Input>;
@@ -36,7 +37,7 @@ export const backupStart = defineAction({
   permission: 'operate',
   input: Input,
   timeoutMs: (input, deps) => {
-    const backups = deps.catalog.services[input.service]?.backups ?? [];
+    const backups = ownValue(deps.catalog.services, input.service)?.backups ?? [];
     return Math.max(60_000, ...backups.map((b) => b.timeout)) + 30_000;
   },
   target: (input) => input.service,

@@ -3,6 +3,7 @@ import { CatalogId } from '../../config/catalog-schema.js';
 import { formatCircuitStatus } from '../../integrations/redis/index.js';
 import { defineAction, type ActionDeps } from '../action.js';
 import { pickNamed, requireService } from '../require-service.js';
+import { ownValue } from '../../config/own.js';
 
 const Input = z.object({ service: CatalogId, breaker: CatalogId.optional() }).strict();
 
@@ -50,7 +51,7 @@ export const circuitReset = defineAction({
   target: (input) => input.service,
   choices: { key: 'breaker', of: (service) => service.circuitBreakers ?? [] },
   confirmText: (input, deps) => {
-    const breakers = deps.catalog.services[input.service]?.circuitBreakers ?? [];
+    const breakers = ownValue(deps.catalog.services, input.service)?.circuitBreakers ?? [];
     const breaker = breakers.find((b) => b.name === input.breaker) ?? (breakers.length === 1 ? breakers[0] : undefined);
     return breaker ? `This ${breaker.reset === 'delete' ? 'deletes' : 'closes'} the Redis key \`${breaker.key}\`.` : '';
   },

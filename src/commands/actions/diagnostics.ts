@@ -6,6 +6,7 @@ import { formatRedisMemory } from '../../integrations/redis/index.js';
 import { defineAction, type ActionDeps } from '../action.js';
 import { UserError } from '../errors.js';
 import { requireService } from '../require-service.js';
+import { ownValue } from '../../config/own.js';
 
 const ServiceInput = z.object({ service: CatalogId }).strict();
 const QueryInput = z.object({ service: CatalogId, olderThan: Duration.optional() }).strict();
@@ -62,7 +63,7 @@ export const dbKillLongQueries = defineAction({
   timeoutMs: 30_000,
   target: (input) => input.service,
   confirmText: (input, deps) => {
-    const threshold = input.olderThan ?? deps.catalog.services[input.service]?.postgres?.longQueryThreshold;
+    const threshold = input.olderThan ?? ownValue(deps.catalog.services, input.service)?.postgres?.longQueryThreshold;
     return threshold ? `This terminates (pg_terminate_backend) every query in its database running longer than ${formatDuration(threshold)}.` : '';
   },
   slash: { verb: 'db kill-long-queries', args: [{ name: 'service', kind: 'service' }], flags: olderThanFlag, examples: ['db kill-long-queries selextract --older-than 10m'] },

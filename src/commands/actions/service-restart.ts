@@ -6,6 +6,7 @@ import type { RestartConfig } from '../../integrations/restart/index.js';
 import { defineAction, type ActionDeps } from '../action.js';
 import { UserError } from '../errors.js';
 import { requireService } from '../require-service.js';
+import { ownValue } from '../../config/own.js';
 
 const DEFAULT_VERIFY = { timeout: 60_000, interval: 2_000 };
 
@@ -42,12 +43,12 @@ export const serviceRestart = defineAction({
   permission: 'operate',
   input: z.object({ service: CatalogId }).strict(),
   timeoutMs: ({ service }, deps) => {
-    const restart = deps.catalog.services[service]?.restart;
+    const restart = ownValue(deps.catalog.services, service)?.restart;
     return (restart?.timeout ?? 60_000) + (restart?.verify?.timeout ?? DEFAULT_VERIFY.timeout) + 15_000;
   },
   target: (input) => input.service,
   confirmText: ({ service }, deps) => {
-    const restart = deps.catalog.services[service]?.restart;
+    const restart = ownValue(deps.catalog.services, service)?.restart;
     return restart ? `This restarts it through ${restart.kind}, then waits until its health checks pass.` : '';
   },
   slash: { verb: 'restart', args: [{ name: 'service', kind: 'service' }], examples: ['restart api-gateway'] },

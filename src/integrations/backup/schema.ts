@@ -86,7 +86,7 @@ function postgresUrlProblem(text: string): string | undefined {
   // pg_dump reads a --dbname holding "=" or a URI prefix as a whole connection string.
   if (database.includes('=') || database.includes('/')) return 'the database name must not contain "=" or "/"';
   if (!url.hostname && !url.searchParams.has('host')) return 'must name the host, e.g. postgres://backup@127.0.0.1:5432/brownie_metadata';
-  const unknown = [...url.searchParams.keys()].filter((key) => !(key in PG_URL_PARAMS));
+  const unknown = [...url.searchParams.keys()].filter((key) => !Object.hasOwn(PG_URL_PARAMS, key));
   if (unknown.length > 0) return `unsupported URL parameter ${unknown.map((k) => `"${k}"`).join(', ')} (allowed: ${Object.keys(PG_URL_PARAMS).join(', ')})`;
   return undefined;
 }

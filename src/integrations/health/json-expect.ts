@@ -1,3 +1,5 @@
+import { ownValue } from '../../config/own.js';
+
 export type JsonExpectedValue = string | number | boolean;
 
 const MAX_SHOWN_LENGTH = 60;
@@ -39,7 +41,7 @@ function isContainer(value: unknown): value is object {
 }
 
 function childOf(container: object, key: string): unknown {
-  return (container as Record<string, unknown>)[key];
+  return ownValue(container as Record<string, unknown>, key);
 }
 
 function label(path: readonly string[]): string {

@@ -1,3 +1,5 @@
+import { ownValue } from '../../config/own.js';
+
 /**
  * Parses the text of `INFO [section]`: "# Section" headers, "field:value" lines separated by CRLF.
  * Values may themselves contain ":" (`executable:/usr/bin/redis-server`), so only the first one splits.
@@ -16,7 +18,7 @@ export function parseRedisInfo(text: string): Record<string, string> {
 
 /** A numeric INFO field, or undefined when absent or not a number. */
 export function infoNumber(info: Record<string, string>, field: string): number | undefined {
-  const text = info[field];
+  const text = ownValue(info, field);
   if (text === undefined || text.trim() === '') return undefined;
   const value = Number(text);
   return Number.isFinite(value) ? value : undefined;

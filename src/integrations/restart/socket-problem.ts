@@ -23,7 +23,7 @@ const BY_CODE: Record<string, string> = {
 export function errorCode(error: unknown): string | undefined {
   for (let current: unknown = error, depth = 0; current && depth < 5; depth++) {
     if (typeof current === 'object' && current !== null && 'code' in current && typeof current.code === 'string') {
-      if (current.code in BY_CODE) return current.code;
+      if (Object.hasOwn(BY_CODE, current.code)) return current.code;
     }
     current = current instanceof Error ? current.cause : undefined;
   }

@@ -4,6 +4,7 @@ import type { Db } from '../../store/db.js';
 import { createOutboxRepository, type OutboxJob, type OutboxPayload, type OutboxRenderers } from '../../store/outbox-repository.js';
 import { toChatPostFailure, type ChatPoster } from './chat-poster.js';
 import { slackErrorHint } from './slack-error-hints.js';
+import { ownValue } from '../../config/own.js';
 
 export type OutboxKind = 'post' | 'update' | 'reply' | 'dm';
 
@@ -121,7 +122,7 @@ export function createOutboxSender(options: OutboxSenderOptions): OutboxSender {
   };
 
   function renderAtSend(messageKey: string, name: string): Promise<OutboxPayload> {
-    const render = renderers[name];
+    const render = ownValue(renderers, name);
     if (!render) throw new Error(`outbox: no renderer "${name}" for ${messageKey}; this sender was built without it`);
     return render(messageKey);
   }
