@@ -81,6 +81,13 @@ export interface FakeSlack {
   failNext(method: string, failure: Failure, times?: number): void;
   /** While on, every request's socket is destroyed without an answer. */
   setUnreachable(on: boolean): void;
+  /**
+   * An outage: until called with undefined, every request is refused, taking the failures in turn
+   * (`'unreachable'` drops the connection without an answer).
+   */
+  setOutage(failures: ReadonlyArray<Failure | 'unreachable'> | undefined): void;
+  /** Answers every call `ms` late (the method runs at once, as a slow Slack would have done it). */
+  setLatency(ms: number): void;
   /** Usergroup id -> user ids, answered by `usergroups.users.list`. */
   usergroups: Map<string, string[]>;
   /** User id -> profile for `users.info`; unknown ids get a generated profile. */
@@ -111,6 +118,12 @@ export interface FakeSlackOptions {
   resolveChannelNames?: boolean;
   /** Keep only the latest this many calls and rejections (a long-running sandbox); default: all. */
   maxCalls?: number;
+  /**
+   * Enforce Slack's per-method rate tiers: more than `limit` calls of a method within `windowMs`
+   * are answered 429 with the Retry-After until the window frees (e.g. Tier 3,
+   * `{ 'conversations.open': { limit: 50, windowMs: 60_000 } }`). Default: none.
+   */
+  tiers?: Record<string, { limit: number; windowMs: number }>;
 }
 
 type Args = Record<string, unknown>;
@@ -148,6 +161,9 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
   const sockets = new Set<Socket>();
   const listeners = new Set<(call: RecordedCall) => void>();
   let unreachable = false;
+  let outage: { failures: ReadonlyArray<Failure | 'unreachable'>; next: number } | undefined;
+  let latencyMs = 0;
+  const tierCalls = new Map<string, number[]>();
   let rateLimited = 0;
   let lastTs = { sec: 0, micro: 0 };
   let viewCounter = 0;
@@ -273,7 +289,8 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
     // (default 100, at most 999), paged with `cursor`; metadata only with include_all_metadata.
     'conversations.history': (a) => {
       const channel = str(a.channel);
-      const messages = channel ? store.get(channel) : undefined;
+      const known = channel !== undefined && [...dmChannels.values()].includes(channel);
+      const messages = channel ? (store.get(channel) ?? (known ? new Map<string, StoredMessage>() : undefined)) : undefined;
       if (!messages) return err('channel_not_found');
       const oldest = Number(str(a.oldest) ?? '0');
       const limit = Math.min(999, Math.max(1, Number(a.limit ?? 100) || 100));
@@ -285,6 +302,26 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
       const page = all.slice(0, limit).map((m) => asPayload(withMetadata ? m : { ...m, metadata: undefined }));
       const more = all.length > limit;
       return ok({ messages: page, has_more: more, ...(more ? { response_metadata: { next_cursor: String(page.at(-1)!.ts) } } : {}) });
+    },
+    // A thread: its parent first, then the replies after `oldest` (exclusive), oldest first, `limit`
+    // a page (default 100, at most 1000), paged with `cursor`; metadata only with include_all_metadata.
+    'conversations.replies': (a) => {
+      const channel = str(a.channel);
+      const messages = channel ? store.get(channel) : undefined;
+      if (!messages) return err('channel_not_found');
+      const parent = messages.get(str(a.ts) ?? '');
+      if (!parent) return err('thread_not_found');
+      const oldest = Number(str(a.oldest) ?? '0');
+      const limit = Math.min(1000, Math.max(1, Number(a.limit ?? 100) || 100));
+      const withMetadata = a.include_all_metadata === true || a.include_all_metadata === 'true';
+      const after = Number(str(a.cursor) ?? '0');
+      const replies = [...messages.values()]
+        .filter((m) => m.thread_ts === parent.ts && m.ts !== parent.ts && Number(m.ts) > oldest && Number(m.ts) > after)
+        .sort((x, y) => Number(x.ts) - Number(y.ts));
+      const page = [...(after ? [] : [parent]), ...replies].slice(0, limit);
+      const more = (after ? 0 : 1) + replies.length > limit;
+      const shown = page.map((m) => asPayload(withMetadata ? m : { ...m, metadata: undefined }));
+      return ok({ messages: shown, has_more: more, ...(more ? { response_metadata: { next_cursor: String(page.at(-1)!.ts) } } : {}) });
     },
     'conversations.open': (a) => {
       const ids = (str(a.users) ?? '').split(',').map((u) => u.trim()).filter(Boolean);
@@ -415,6 +452,19 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
       reject(method, tok, args, answer.status, error);
       return answer;
     }
+    const tier = opts.tiers?.[method];
+    if (tier) {
+      const t = Date.now();
+      const recent = (tierCalls.get(method) ?? []).filter((at) => at > t - tier.windowMs);
+      tierCalls.set(method, recent);
+      if (recent.length >= tier.limit) {
+        rateLimited += 1;
+        const retryAfter = Math.max(1, Math.ceil((recent[0]! + tier.windowMs - t) / 1000));
+        reject(method, tok, args, 429, 'ratelimited');
+        return { status: 429, body: err('ratelimited'), headers: { 'retry-after': String(retryAfter) } };
+      }
+      recent.push(t);
+    }
     if (opts.enforceChannelRate && method === 'chat.postMessage' && typeof args.channel === 'string') {
       const last = lastPostAt.get(channelId(args.channel));
       if (last !== undefined && Date.now() - last < 1000) {
@@ -444,7 +494,8 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
 
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const method = decodeURIComponent(new URL(req.url ?? '/', 'http://fake').pathname.replace(/^\/api\//, ''));
-    if (unreachable) {
+    const down = outage ? outage.failures[outage.next++ % outage.failures.length] : undefined;
+    if (unreachable || down === 'unreachable') {
       rejected.push({ method, args: {}, at: Date.now(), status: 0, error: 'unreachable' });
       req.socket.destroy();
       return;
@@ -457,17 +508,28 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
         return;
       }
       let answer: Answer;
-      try {
-        answer = handle(method, req.headers, Buffer.concat(chunks).toString('utf8'));
-      } catch (e) {
-        answer = { status: 200, body: err('fatal_error', { detail: String(e) }) };
+      if (down) {
+        const refused = failureAnswer(down);
+        rejected.push({ method, args: {}, at: Date.now(), status: refused.answer.status, error: refused.error });
+        answer = refused.answer;
+      } else {
+        try {
+          answer = handle(method, req.headers, Buffer.concat(chunks).toString('utf8'));
+        } catch (e) {
+          answer = { status: 200, body: err('fatal_error', { detail: String(e) }) };
+        }
       }
       const isText = typeof answer.body === 'string';
-      res.writeHead(answer.status, {
-        'content-type': isText ? 'text/plain; charset=utf-8' : 'application/json; charset=utf-8',
-        ...answer.headers,
-      });
-      res.end(isText ? answer.body : JSON.stringify(answer.body));
+      const send = () => {
+        if (res.destroyed) return;
+        res.writeHead(answer.status, {
+          'content-type': isText ? 'text/plain; charset=utf-8' : 'application/json; charset=utf-8',
+          ...answer.headers,
+        });
+        res.end(isText ? answer.body : JSON.stringify(answer.body));
+      };
+      if (latencyMs > 0 && !down) setTimeout(send, latencyMs);
+      else send();
     });
   });
   server.on('connection', (s: Socket) => {
@@ -534,6 +596,13 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
       // Kept-alive connections would otherwise still answer the next request.
       if (on) for (const s of sockets) s.destroy();
     },
+    setOutage(failures) {
+      outage = failures && failures.length > 0 ? { failures, next: 0 } : undefined;
+      if (outage) for (const sock of sockets) sock.destroy();
+    },
+    setLatency(ms) {
+      latencyMs = ms;
+    },
     messages: (channel) => [...(store.get(channel)?.values() ?? [])],
     channels: () => [...store.entries()].filter(([, m]) => m.size > 0).map(([id]) => id),
     onCall(listener) {
@@ -548,6 +617,9 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
       store.clear();
       dmChannels.clear();
       lastPostAt.clear();
+      tierCalls.clear();
+      outage = undefined;
+      latencyMs = 0;
       rateLimited = 0;
     },
     close() {

@@ -163,7 +163,8 @@ export function createEscalator(options: EscalatorOptions): Escalator {
         for (const target of paged) {
           if (target.kind !== 'user') continue; // a group's mention in the thread notifies its members
           const dm = renderPageDm(seen, { level, levels, round: decision.round, unansweredMs });
-          await outbox.enqueue(tx, { kind: 'dm', userId: target.userId, priority: 'page', ...dm });
+          // The page links to the thread: it waits while the incident's parent message is not posted.
+          await outbox.enqueue(tx, { kind: 'dm', userId: target.userId, priority: 'page', ...dm, afterKey: incidentMessageKey(incident.id) });
         }
       },
       count() {
