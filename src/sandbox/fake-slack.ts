@@ -77,8 +77,11 @@ export interface FakeSlack {
   callsTo(method: string): RecordedCall[];
   /** Resolves with the first matching call, past or future; rejects after timeoutMs (default 3000) listing recent calls. */
   waitFor(pred: (c: RecordedCall) => boolean, timeoutMs?: number): Promise<RecordedCall>;
-  /** The next `times` (default 1) calls to `method` answer with `failure` instead of running. */
-  failNext(method: string, failure: Failure, times?: number): void;
+  /**
+   * The next `times` (default 1) calls to `method` (only those whose arguments `when` accepts, if
+   * given) answer with `failure` instead of running.
+   */
+  failNext(method: string, failure: Failure, times?: number, when?: (args: Record<string, unknown>) => boolean): void;
   /** While on, every request's socket is destroyed without an answer. */
   setUnreachable(on: boolean): void;
   /**
@@ -86,6 +89,11 @@ export interface FakeSlack {
    * (`'unreachable'` drops the connection without an answer).
    */
   setOutage(failures: ReadonlyArray<Failure | 'unreachable'> | undefined): void;
+  /**
+   * Until called with undefined, `chat.postMessage` and `chat.update` in `channel` answer `error`
+   * (`not_in_channel`, `is_archived`, `channel_not_found`), as Slack does for a channel the bot may not post in.
+   */
+  refuseChannel(channel: string, error: string | undefined): void;
   /** Answers every call `ms` late (the method runs at once, as a slow Slack would have done it). */
   setLatency(ms: number): void;
   /** Usergroup id -> user ids, answered by `usergroups.users.list`. */
@@ -145,7 +153,7 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
   const token = opts.token ?? 'xoxb-test-token';
   const calls: RecordedCall[] = [];
   const rejected: RejectedCall[] = [];
-  const failures = new Map<string, Array<Failure>>();
+  const failures = new Map<string, Array<{ failure: Failure; when?: (args: Args) => boolean }>>();
   const usergroups = new Map<string, string[]>();
   const users = new Map<string, { name: string; tz: string; real_name?: string }>();
   const store = new Map<string, Map<string, StoredMessage>>();
@@ -164,6 +172,7 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
   let outage: { failures: ReadonlyArray<Failure | 'unreachable'>; next: number } | undefined;
   let latencyMs = 0;
   const tierCalls = new Map<string, number[]>();
+  const refusedChannels = new Map<string, string>();
   let rateLimited = 0;
   let lastTs = { sec: 0, micro: 0 };
   let viewCounter = 0;
@@ -445,7 +454,8 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
       return { status: 200, body: err('invalid_auth') };
     }
     const queued = failures.get(method);
-    const failure = queued?.shift();
+    const index = queued ? queued.findIndex((q) => !q.when || q.when(args)) : -1;
+    const failure = index >= 0 ? queued!.splice(index, 1)[0]!.failure : undefined;
     if (queued && queued.length === 0) failures.delete(method);
     if (failure) {
       const { answer, error } = failureAnswer(failure);
@@ -474,6 +484,14 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
       }
     }
     const handler = handlers[method];
+    const refusal = (method === 'chat.postMessage' || method === 'chat.update') && typeof args.channel === 'string' ? refusedChannels.get(channelId(args.channel)) : undefined;
+    if (refusal) {
+      const response = err(refusal);
+      const call: RecordedCall = { method, token: tok, args, at: Date.now(), response };
+      calls.push(call);
+      notify(call);
+      return { status: 200, body: response };
+    }
     if (handler) {
       const problems = blockProblems(method, args);
       if (problems.length) {
@@ -586,9 +604,9 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
         waiters.add(waiter);
       });
     },
-    failNext(method, failure, times = 1) {
+    failNext(method, failure, times = 1, when) {
       const queue = failures.get(method) ?? [];
-      for (let i = 0; i < times; i += 1) queue.push(failure);
+      for (let i = 0; i < times; i += 1) queue.push(when ? { failure, when } : { failure });
       failures.set(method, queue);
     },
     setUnreachable(on) {
@@ -599,6 +617,10 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
     setOutage(failures) {
       outage = failures && failures.length > 0 ? { failures, next: 0 } : undefined;
       if (outage) for (const sock of sockets) sock.destroy();
+    },
+    refuseChannel(channel, error) {
+      if (error) refusedChannels.set(channel, error);
+      else refusedChannels.delete(channel);
     },
     setLatency(ms) {
       latencyMs = ms;
@@ -618,6 +640,7 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
       dmChannels.clear();
       lastPostAt.clear();
       tierCalls.clear();
+      refusedChannels.clear();
       outage = undefined;
       latencyMs = 0;
       rateLimited = 0;

@@ -77,7 +77,12 @@ export function toChatPostFailure(error: unknown): ChatPostFailure {
     if (error.statusCode >= 500 || error.statusCode === 408) return { kind: 'transient', detail: `HTTP ${error.statusCode}` };
     return { kind: 'permanent', code: `http_${error.statusCode}` };
   }
-  if (error instanceof WebAPIRequestError) return { kind: 'transient', detail: error.original.message || error.message, unanswered: true };
+  if (error instanceof WebAPIRequestError) {
+    // A connection Slack's side refused or a name that did not resolve: the request never reached Slack.
+    const code = (error.original as NodeJS.ErrnoException | undefined)?.code;
+    const unsent = code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EAI_AGAIN';
+    return { kind: 'transient', detail: error.original.message || error.message, ...(unsent ? {} : { unanswered: true as const }) };
+  }
   return { kind: 'transient', detail: error instanceof Error ? error.message : String(error), unanswered: true };
 }
 

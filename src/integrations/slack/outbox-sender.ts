@@ -2,7 +2,7 @@ import type { KnownBlock } from '@slack/types';
 import type { Logger } from 'pino';
 import type { Db } from '../../store/db.js';
 import { createOutboxRepository, type OutboxJob, type OutboxPayload, type OutboxRenderers } from '../../store/outbox-repository.js';
-import { toChatPostFailure, type ChatPoster } from './chat-poster.js';
+import { ChatPostError, toChatPostFailure, type ChatPoster } from './chat-poster.js';
 import { createMethodGate, SLACK_METHOD_TIERS, type MethodTiers } from './method-gate.js';
 import { minimalPayload, permanentKind, type MinimalRenderers } from './minimal-payload.js';
 import { slackErrorHint } from './slack-error-hints.js';
@@ -155,8 +155,9 @@ export function createOutboxSender(options: OutboxSenderOptions): OutboxSender {
       return undefined;
     }
     const method = job.threadTs ? 'conversations.replies' : 'conversations.history';
+    // At the method's tier: wait as for a 429 rather than hold the job (and its lease) here.
     const freeAt = gate.nextFreeAt(method);
-    if (freeAt > now()) await new Promise((r) => setTimeout(r, freeAt - now()));
+    if (freeAt > now()) throw new ChatPostError({ kind: 'rate_limited', retryAfterMs: freeAt - now() });
     gate.take(method);
     try {
       const ts = await poster.findPosted({ channel: job.channel, messageKey: job.lookupKey, since, ...(job.threadTs ? { threadTs: job.threadTs } : {}) });
