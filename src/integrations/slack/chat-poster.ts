@@ -34,6 +34,8 @@ export interface ChatPoster {
   update(message: { channel: string; ts: string; text: string; blocks?: KnownBlock[] }): Promise<void>;
   /** The DM channel id with `userId` (conversations.open). */
   openDm(userId: string): Promise<string>;
+  /** Whether Slack answers at all (api.test), to learn when an outage ends without spending a write. */
+  ping(): Promise<void>;
 }
 
 /**
@@ -147,6 +149,10 @@ export function createSlackChatPoster(client: WebClient): ChatPoster {
     update: (message) =>
       translated(async () => {
         await client.chat.update({ channel: message.channel, ts: message.ts, text: message.text, ...(message.blocks ? { blocks: message.blocks } : {}) });
+      }),
+    ping: () =>
+      translated(async () => {
+        await client.api.test();
       }),
     openDm: (userId) =>
       translated(async () => {

@@ -21,8 +21,11 @@ export const SLACK_METHOD_TIERS: MethodTiers = Object.freeze({
 export interface MethodGate {
   /** How many calls of `method` may start now (Infinity for a method without a tier). */
   available(method: string): number;
-  /** Counts one call of `method` started now. */
-  take(method: string): void;
+  /**
+   * Counts one call of `method` started now; call the returned function when Slack answers, so the
+   * call counts from then (Slack counts it when it arrives, which may be any time until the answer).
+   */
+  take(method: string): () => void;
   /** Slack said to wait: no call of `method` before `until` (epoch ms). */
   hold(method: string, until: number): void;
   /** When the next call of `method` may start (epoch ms). */
@@ -50,9 +53,20 @@ export function createMethodGate(tiers: MethodTiers, now: () => number): MethodG
     },
     take(method) {
       const tier = tiers[method];
-      if (!tier) return;
+      if (!tier) return () => {};
       const t = now();
+      const stamp = [t];
       recent(method, t, tier).push(t);
+      return () => {
+        const times = started.get(method);
+        const at = times?.indexOf(stamp[0]!) ?? -1;
+        if (times && at >= 0) {
+          times.splice(at, 1);
+          times.push(now());
+          times.sort((a, b) => a - b);
+        }
+        stamp[0] = now();
+      };
     },
     hold(method, until) {
       held.set(method, Math.max(held.get(method) ?? 0, until));

@@ -61,12 +61,21 @@ export interface OutboxSender {
 }
 
 type PostJob = Extract<OutboxJob, { type: 'post' }>;
+/**
+ * While Slack fails, calls of tiered methods (lookups, edits, conversations.open) would only spend
+ * the tier that recovery needs: they wait their backoff without a call, and are woken with the rest
+ * when Slack answers again (see probe()). Posts, paced per channel, keep trying.
+ */
+const waitingOutOutage = () => new ChatPostError({ kind: 'transient', detail: 'Slack is failing; this call waits until it answers again' });
+
 /** `found`: an in-doubt post found in Slack rather than posted now. */
 type Outcome = { type: 'posted'; channel: string; ts: string; found: boolean } | { type: 'updated' } | { type: 'opened'; channel: string };
 
 // Node timers may fire a millisecond before the clock reaches their time.
 const TIMER_SLACK_MS = 3;
 const RECORD_RETRIES_MS = [200, 1_000, 5_000];
+// While Slack fails, how often to ask it (api.test) whether it answers again.
+const PROBE_EVERY_MS = 1_000;
 
 const kindOf = (job: OutboxJob): OutboxKind => (job.type === 'post' ? job.kind : job.type === 'update' ? 'update' : 'dm');
 // Blocks were Block Kit when enqueued (the port's type); the store keeps them as plain JSON.
@@ -90,6 +99,7 @@ export function createOutboxSender(options: OutboxSenderOptions): OutboxSender {
   const gate = createMethodGate(options.tiers ?? SLACK_METHOD_TIERS, now);
   // Set by a transient failure, cleared by the next call Slack answers (which wakes the waiting rows).
   let outage = false;
+  let lastProbe = 0;
   const leaseMs = options.leaseMs ?? 60_000;
   const concurrency = options.concurrency ?? 16;
   const random = options.random ?? Math.random;
@@ -155,12 +165,13 @@ export function createOutboxSender(options: OutboxSenderOptions): OutboxSender {
       return undefined;
     }
     const method = job.threadTs ? 'conversations.replies' : 'conversations.history';
+    if (outage) throw waitingOutOutage();
     // At the method's tier: wait as for a 429 rather than hold the job (and its lease) here.
     const freeAt = gate.nextFreeAt(method);
     if (freeAt > now()) throw new ChatPostError({ kind: 'rate_limited', retryAfterMs: freeAt - now() });
-    gate.take(method);
+    const answered = gate.take(method);
     try {
-      const ts = await poster.findPosted({ channel: job.channel, messageKey: job.lookupKey, since, ...(job.threadTs ? { threadTs: job.threadTs } : {}) });
+      const ts = await poster.findPosted({ channel: job.channel, messageKey: job.lookupKey, since, ...(job.threadTs ? { threadTs: job.threadTs } : {}) }).finally(answered);
       if (ts) logger.warn({ outboxJob: describe(job), ts }, `outbox: a ${job.kind} whose outcome was lost is already in Slack; recorded it instead of sending it again`);
       return ts;
     } catch (error) {
@@ -198,15 +209,18 @@ export function createOutboxSender(options: OutboxSenderOptions): OutboxSender {
         return { type: 'posted', ...posted, found: false };
       }
       case 'update': {
+        if (outage) throw waitingOutOutage();
         const payload = 'renderAtSend' in job.payload && !job.degraded ? await renderAtSend(job.messageKey, job.payload.renderAtSend) : (job.payload as OutboxPayload);
         const blocks = blocksOf(payload);
-        gate.take('chat.update');
-        await poster.update({ channel: job.channel, ts: job.ts, text: payload.text, ...(blocks ? { blocks } : {}) });
+        const answered = gate.take('chat.update');
+        await poster.update({ channel: job.channel, ts: job.ts, text: payload.text, ...(blocks ? { blocks } : {}) }).finally(answered);
         return { type: 'updated' };
       }
-      case 'open':
-        gate.take('conversations.open');
-        return { type: 'opened', channel: await poster.openDm(job.userId) };
+      case 'open': {
+        if (outage) throw waitingOutOutage();
+        const answered = gate.take('conversations.open');
+        return { type: 'opened', channel: await poster.openDm(job.userId).finally(answered) };
+      }
     }
   }
 
@@ -345,10 +359,11 @@ export function createOutboxSender(options: OutboxSenderOptions): OutboxSender {
       }
       case 'transient': {
         // Never given up: a Slack outage delays writes, it does not drop them.
-        outage = true;
         const attempts = job.attempts + 1;
         const delay = backoff(attempts);
         await repo.retry(job, { notBefore: new Date(t + delay), countAttempt: true, error: failure.detail, notPosted, transient: true });
+        // Only now: a success seen before this row is marked would not wake it.
+        outage = true;
         logger.warn({ outboxJob: describe(job), attempts, retryInMs: delay, detail: failure.detail }, 'outbox: Slack call failed; will retry');
         wakeAt(t + delay);
         return;
@@ -390,9 +405,26 @@ export function createOutboxSender(options: OutboxSenderOptions): OutboxSender {
     return { count: jobs.length + skipped, runs };
   }
 
+  /**
+   * During an outage the writes wait out their backoff, and writes whose outcome is in doubt make
+   * no call at all, so something cheap must notice that Slack is back: api.test, once a second.
+   */
+  async function probe(): Promise<void> {
+    if (!outage || now() - lastProbe < PROBE_EVERY_MS) return;
+    lastProbe = now();
+    wakeAt(lastProbe + PROBE_EVERY_MS);
+    try {
+      await poster.ping();
+    } catch {
+      return;
+    }
+    await endOutage();
+  }
+
   async function runLoop(): Promise<void> {
     while (running) {
       try {
+        await probe();
         await claimAndDispatch();
       } catch (error) {
         logger.error({ err: error }, 'outbox: could not claim rows from the store; trying again');
