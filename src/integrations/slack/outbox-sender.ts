@@ -41,6 +41,8 @@ export interface OutboxSenderOptions {
   minimalRenderers?: MinimalRenderers;
   /** Per-method limits (Slack's tiers); default `SLACK_METHOD_TIERS`. */
   tiers?: MethodTiers;
+  /** Wake the writes waiting out a backoff when Slack answers again (and probe for it); default true. Off only as a benchmark's baseline. */
+  wakeOnRecovery?: boolean;
   /** How long a claimed row and its channel stay reserved for the instance sending it; default 60 s. */
   leaseMs?: number;
   /** Slack calls in flight at once, across channels; default 16. */
@@ -100,6 +102,7 @@ export function createOutboxSender(options: OutboxSenderOptions): OutboxSender {
   // Set by a transient failure, cleared by the next call Slack answers (which wakes the waiting rows).
   let outage = false;
   let lastProbe = 0;
+  const wakeOnRecovery = options.wakeOnRecovery ?? true;
   const leaseMs = options.leaseMs ?? 60_000;
   const concurrency = options.concurrency ?? 16;
   const random = options.random ?? Math.random;
@@ -363,7 +366,7 @@ export function createOutboxSender(options: OutboxSenderOptions): OutboxSender {
         const delay = backoff(attempts);
         await repo.retry(job, { notBefore: new Date(t + delay), countAttempt: true, error: failure.detail, notPosted, transient: true });
         // Only now: a success seen before this row is marked would not wake it.
-        outage = true;
+        outage = wakeOnRecovery;
         logger.warn({ outboxJob: describe(job), attempts, retryInMs: delay, detail: failure.detail }, 'outbox: Slack call failed; will retry');
         wakeAt(t + delay);
         return;
