@@ -402,7 +402,12 @@ export function createOutboxSender(options: OutboxSenderOptions): OutboxSender {
     const runs = jobs.map((job) => {
       const run = execute(job);
       inFlight.add(run);
-      void run.finally(() => inFlight.delete(run));
+      // Freed slots claim again at once (half of them together, since a claim costs the same for one
+      // row as for many): after an outage the backlog goes at Slack's pace, not the poll's.
+      void run.finally(() => {
+        inFlight.delete(run);
+        if (inFlight.size <= concurrency / 2) wakeAt(now());
+      });
       return run;
     });
     return { count: jobs.length + skipped, runs };
