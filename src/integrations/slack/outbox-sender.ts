@@ -456,6 +456,7 @@ export function createOutboxSender(options: OutboxSenderOptions): OutboxSender {
       await Promise.all([...inFlight]);
     },
     async drainOnce() {
+      await probe();
       const { count, runs } = await claimAndDispatch();
       await Promise.all(runs);
       return count;
