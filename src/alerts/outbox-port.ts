@@ -15,8 +15,11 @@ export type OutboxMessage =
    */
   | ({ kind: 'update'; messageKey: string; priority: OutboxPriority } & ({ text: string; blocks?: KnownBlock[] } | { renderAtSend: string }))
   | { kind: 'reply'; threadKey: string; priority: OutboxPriority; text: string; blocks?: KnownBlock[]; messageKey?: string }
-  /** A direct message; `userId` is opened as a DM channel by the sender. */
-  | { kind: 'dm'; userId: string; priority: OutboxPriority; text: string; blocks?: KnownBlock[] };
+  /**
+   * A direct message; `userId` is opened as a DM channel by the sender. With `afterKey` it is not
+   * sent while the post of that message still waits (a page links to its incident's thread).
+   */
+  | { kind: 'dm'; userId: string; priority: OutboxPriority; text: string; blocks?: KnownBlock[]; afterKey?: string };
 
 /** Escalation pings jump ahead of routine updates in the same channel. */
 export type OutboxPriority = 'page' | 'routine';

@@ -31,7 +31,7 @@ export function createOutbox(): OutboxWriter {
             payload,
           });
         case 'dm':
-          return insertOutboxRow(tx, { kind: 'dm', userId: message.userId, priority, payload });
+          return insertOutboxRow(tx, { kind: 'dm', userId: message.userId, priority, payload, ...(message.afterKey ? { afterKey: message.afterKey } : {}) });
       }
     },
   };

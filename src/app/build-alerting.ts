@@ -2,6 +2,8 @@ import type { Logger } from 'pino';
 import { createIncidentDesk, type IncidentChanged, type IncidentDesk, type IncidentsChanged } from '../alerts/incident-desk.js';
 import { createIntake } from '../alerts/intake.js';
 import { createOutbox } from '../alerts/outbox.js';
+import { createMinimalIncidentRenderer, MINIMAL_INCIDENT_PREFIX } from '../alerts/outbox-minimal.js';
+import { registerOutboxMetrics } from '../alerts/outbox-metrics.js';
 import { createIncidentProjector } from '../alerts/project-incident.js';
 import { createNotificationProcessor, type NotificationProcessor } from '../alerts/notification-processor.js';
 import { registerNotificationQueueMetrics } from '../alerts/notification-queue-metrics.js';
@@ -109,6 +111,7 @@ export function buildAlerting(options: AlertingOptions): Alerting {
   const threads = createThreadOpener({ db, project: projector });
   const notifications = createNotificationProcessor({ db, intake, logger });
   registerNotificationQueueMetrics(options.metrics.registry, db);
+  registerOutboxMetrics(options.metrics.registry, db);
   const webhook = createAlertmanagerHandler({ intake, onAccepted: () => notifications.wake(), auth: env.ALERTMANAGER_WEBHOOK_TOKEN ? { bearerToken: env.ALERTMANAGER_WEBHOOK_TOKEN } : {}, logger });
   if (!webhook.authenticated) {
     logger.warn('ALERTMANAGER_WEBHOOK_TOKEN is not set: anyone who can reach POST /alertmanager can open incidents; set it and the same token in Alertmanager (http_config.authorization.credentials)');
@@ -119,6 +122,8 @@ export function buildAlerting(options: AlertingOptions): Alerting {
         poster: withSignedButtons(createSlackChatPoster(createSlackWebClient({ token: options.slackToken, logger: toSlackLogger(logger), ...(env.SLACK_API_URL ? { slackApiUrl: env.SLACK_API_URL } : {}) })), options.buttonSigner),
         logger: logger.child({ component: 'outbox' }),
         renderers: { [STORM_DIGEST]: createDigestRenderer({ db, now }) },
+        minimalRenderers: { [MINIMAL_INCIDENT_PREFIX]: createMinimalIncidentRenderer(db) },
+        ...(catalog.defaultRoute?.channel ? { defaultChannel: catalog.defaultRoute.channel } : {}),
         metrics: {
           onSent: (kind) => options.metrics.slackWrites.inc({ kind, result: 'sent' }),
           onFailed: (kind) => options.metrics.slackWrites.inc({ kind, result: 'failed' }),

@@ -78,10 +78,25 @@ export interface FakeSlack {
   callsTo(method: string): RecordedCall[];
   /** Resolves with the first matching call, past or future; rejects after timeoutMs (default 3000) listing recent calls. */
   waitFor(pred: (c: RecordedCall) => boolean, timeoutMs?: number): Promise<RecordedCall>;
-  /** The next `times` (default 1) calls to `method` answer with `failure` instead of running. */
-  failNext(method: string, failure: Failure, times?: number): void;
+  /**
+   * The next `times` (default 1) calls to `method` (only those whose arguments `when` accepts, if
+   * given) answer with `failure` instead of running.
+   */
+  failNext(method: string, failure: Failure, times?: number, when?: (args: Record<string, unknown>) => boolean): void;
   /** While on, every request's socket is destroyed without an answer. */
   setUnreachable(on: boolean): void;
+  /**
+   * An outage: until called with undefined, every request is refused, taking the failures in turn
+   * (`'unreachable'` drops the connection without an answer).
+   */
+  setOutage(failures: ReadonlyArray<Failure | 'unreachable'> | undefined): void;
+  /**
+   * Until called with undefined, `chat.postMessage` and `chat.update` in `channel` answer `error`
+   * (`not_in_channel`, `is_archived`, `channel_not_found`), as Slack does for a channel the bot may not post in.
+   */
+  refuseChannel(channel: string, error: string | undefined): void;
+  /** Answers every call `ms` late (the method runs at once, as a slow Slack would have done it). */
+  setLatency(ms: number): void;
   /** Usergroup id -> user ids, answered by `usergroups.users.list`. */
   usergroups: Map<string, string[]>;
   /** User id -> profile for `users.info`; unknown ids get a generated profile. */
@@ -112,6 +127,12 @@ export interface FakeSlackOptions {
   resolveChannelNames?: boolean;
   /** Keep only the latest this many calls and rejections (a long-running sandbox); default: all. */
   maxCalls?: number;
+  /**
+   * Enforce Slack's per-method rate tiers: more than `limit` calls of a method within `windowMs`
+   * are answered 429 with the Retry-After until the window frees (e.g. Tier 3,
+   * `{ 'conversations.open': { limit: 50, windowMs: 60_000 } }`). Default: none.
+   */
+  tiers?: Record<string, { limit: number; windowMs: number }>;
 }
 
 type Args = Record<string, unknown>;
@@ -133,7 +154,7 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
   const token = opts.token ?? 'xoxb-test-token';
   const calls: RecordedCall[] = [];
   const rejected: RejectedCall[] = [];
-  const failures = new Map<string, Array<Failure>>();
+  const failures = new Map<string, Array<{ failure: Failure; when?: (args: Args) => boolean }>>();
   const usergroups = new Map<string, string[]>();
   const users = new Map<string, { name: string; tz: string; real_name?: string }>();
   const store = new Map<string, Map<string, StoredMessage>>();
@@ -149,6 +170,10 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
   const sockets = new Set<Socket>();
   const listeners = new Set<(call: RecordedCall) => void>();
   let unreachable = false;
+  let outage: { failures: ReadonlyArray<Failure | 'unreachable'>; next: number } | undefined;
+  let latencyMs = 0;
+  const tierCalls = new Map<string, number[]>();
+  const refusedChannels = new Map<string, string>();
   let rateLimited = 0;
   let lastTs = { sec: 0, micro: 0 };
   let viewCounter = 0;
@@ -276,7 +301,8 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
     // (default 100, at most 999), paged with `cursor`; metadata only with include_all_metadata.
     'conversations.history': (a) => {
       const channel = str(a.channel);
-      const messages = channel ? store.get(channel) : undefined;
+      const known = channel !== undefined && [...dmChannels.values()].includes(channel);
+      const messages = channel ? (store.get(channel) ?? (known ? new Map<string, StoredMessage>() : undefined)) : undefined;
       if (!messages) return err('channel_not_found');
       const oldest = Number(str(a.oldest) ?? '0');
       const limit = Math.min(999, Math.max(1, Number(a.limit ?? 100) || 100));
@@ -288,6 +314,26 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
       const page = all.slice(0, limit).map((m) => asPayload(withMetadata ? m : { ...m, metadata: undefined }));
       const more = all.length > limit;
       return ok({ messages: page, has_more: more, ...(more ? { response_metadata: { next_cursor: String(page.at(-1)!.ts) } } : {}) });
+    },
+    // A thread: its parent first, then the replies after `oldest` (exclusive), oldest first, `limit`
+    // a page (default 100, at most 1000), paged with `cursor`; metadata only with include_all_metadata.
+    'conversations.replies': (a) => {
+      const channel = str(a.channel);
+      const messages = channel ? store.get(channel) : undefined;
+      if (!messages) return err('channel_not_found');
+      const parent = messages.get(str(a.ts) ?? '');
+      if (!parent) return err('thread_not_found');
+      const oldest = Number(str(a.oldest) ?? '0');
+      const limit = Math.min(1000, Math.max(1, Number(a.limit ?? 100) || 100));
+      const withMetadata = a.include_all_metadata === true || a.include_all_metadata === 'true';
+      const after = Number(str(a.cursor) ?? '0');
+      const replies = [...messages.values()]
+        .filter((m) => m.thread_ts === parent.ts && m.ts !== parent.ts && Number(m.ts) > oldest && Number(m.ts) > after)
+        .sort((x, y) => Number(x.ts) - Number(y.ts));
+      const page = [...(after ? [] : [parent]), ...replies].slice(0, limit);
+      const more = (after ? 0 : 1) + replies.length > limit;
+      const shown = page.map((m) => asPayload(withMetadata ? m : { ...m, metadata: undefined }));
+      return ok({ messages: shown, has_more: more, ...(more ? { response_metadata: { next_cursor: String(page.at(-1)!.ts) } } : {}) });
     },
     'conversations.open': (a) => {
       const ids = (str(a.users) ?? '').split(',').map((u) => u.trim()).filter(Boolean);
@@ -411,12 +457,26 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
       return { status: 200, body: err('invalid_auth') };
     }
     const queued = failures.get(method);
-    const failure = queued?.shift();
+    const index = queued ? queued.findIndex((q) => !q.when || q.when(args)) : -1;
+    const failure = index >= 0 ? queued!.splice(index, 1)[0]!.failure : undefined;
     if (queued && queued.length === 0) failures.delete(method);
     if (failure) {
       const { answer, error } = failureAnswer(failure);
       reject(method, tok, args, answer.status, error);
       return answer;
+    }
+    const tier = opts.tiers?.[method];
+    if (tier) {
+      const t = Date.now();
+      const recent = (tierCalls.get(method) ?? []).filter((at) => at > t - tier.windowMs);
+      tierCalls.set(method, recent);
+      if (recent.length >= tier.limit) {
+        rateLimited += 1;
+        const retryAfter = Math.max(1, Math.ceil((recent[0]! + tier.windowMs - t) / 1000));
+        reject(method, tok, args, 429, 'ratelimited');
+        return { status: 429, body: err('ratelimited'), headers: { 'retry-after': String(retryAfter) } };
+      }
+      recent.push(t);
     }
     if (opts.enforceChannelRate && method === 'chat.postMessage' && typeof args.channel === 'string') {
       const last = lastPostAt.get(channelId(args.channel));
@@ -427,6 +487,14 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
       }
     }
     const handler = handlers[method];
+    const refusal = (method === 'chat.postMessage' || method === 'chat.update') && typeof args.channel === 'string' ? refusedChannels.get(channelId(args.channel)) : undefined;
+    if (refusal) {
+      const response = err(refusal);
+      const call: RecordedCall = { method, token: tok, args, at: Date.now(), response };
+      calls.push(call);
+      notify(call);
+      return { status: 200, body: response };
+    }
     if (handler) {
       const problems = blockProblems(method, args);
       if (problems.length) {
@@ -447,7 +515,8 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
 
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const method = decodeURIComponent(new URL(req.url ?? '/', 'http://fake').pathname.replace(/^\/api\//, ''));
-    if (unreachable) {
+    const down = outage ? outage.failures[outage.next++ % outage.failures.length] : undefined;
+    if (unreachable || down === 'unreachable') {
       rejected.push({ method, args: {}, at: Date.now(), status: 0, error: 'unreachable' });
       req.socket.destroy();
       return;
@@ -460,17 +529,28 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
         return;
       }
       let answer: Answer;
-      try {
-        answer = handle(method, req.headers, Buffer.concat(chunks).toString('utf8'));
-      } catch (e) {
-        answer = { status: 200, body: err('fatal_error', { detail: String(e) }) };
+      if (down) {
+        const refused = failureAnswer(down);
+        rejected.push({ method, args: {}, at: Date.now(), status: refused.answer.status, error: refused.error });
+        answer = refused.answer;
+      } else {
+        try {
+          answer = handle(method, req.headers, Buffer.concat(chunks).toString('utf8'));
+        } catch (e) {
+          answer = { status: 200, body: err('fatal_error', { detail: String(e) }) };
+        }
       }
       const isText = typeof answer.body === 'string';
-      res.writeHead(answer.status, {
-        'content-type': isText ? 'text/plain; charset=utf-8' : 'application/json; charset=utf-8',
-        ...answer.headers,
-      });
-      res.end(isText ? answer.body : JSON.stringify(answer.body));
+      const send = () => {
+        if (res.destroyed) return;
+        res.writeHead(answer.status, {
+          'content-type': isText ? 'text/plain; charset=utf-8' : 'application/json; charset=utf-8',
+          ...answer.headers,
+        });
+        res.end(isText ? answer.body : JSON.stringify(answer.body));
+      };
+      if (latencyMs > 0 && !down) setTimeout(send, latencyMs);
+      else send();
     });
   });
   server.on('connection', (s: Socket) => {
@@ -527,15 +607,26 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
         waiters.add(waiter);
       });
     },
-    failNext(method, failure, times = 1) {
+    failNext(method, failure, times = 1, when) {
       const queue = failures.get(method) ?? [];
-      for (let i = 0; i < times; i += 1) queue.push(failure);
+      for (let i = 0; i < times; i += 1) queue.push(when ? { failure, when } : { failure });
       failures.set(method, queue);
     },
     setUnreachable(on) {
       unreachable = on;
       // Kept-alive connections would otherwise still answer the next request.
       if (on) for (const s of sockets) s.destroy();
+    },
+    setOutage(failures) {
+      outage = failures && failures.length > 0 ? { failures, next: 0 } : undefined;
+      if (outage) for (const sock of sockets) sock.destroy();
+    },
+    refuseChannel(channel, error) {
+      if (error) refusedChannels.set(channel, error);
+      else refusedChannels.delete(channel);
+    },
+    setLatency(ms) {
+      latencyMs = ms;
     },
     messages: (channel) => [...(store.get(channel)?.values() ?? [])],
     channels: () => [...store.entries()].filter(([, m]) => m.size > 0).map(([id]) => id),
@@ -551,6 +642,10 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
       store.clear();
       dmChannels.clear();
       lastPostAt.clear();
+      tierCalls.clear();
+      refusedChannels.clear();
+      outage = undefined;
+      latencyMs = 0;
       rateLimited = 0;
     },
     close() {

@@ -54,7 +54,7 @@ describe.each(['postgresql', 'pglite'] as const)('outbox on %s', (store) => {
     });
   const sender = (options: Partial<OutboxSenderOptions> = {}) => {
     const logger = pino({ level: 'info' }, { write: (line: string) => void logLines.push(JSON.parse(line) as Record<string, unknown>) });
-    const s = createOutboxSender({ db, poster, logger, maxAttempts: 10, backoffBaseMs: 100, backoffCapMs: 1_000, ...options });
+    const s = createOutboxSender({ db, poster, logger, backoffBaseMs: 100, backoffCapMs: 1_000, ...options });
     senders.push(s);
     return s;
   };
@@ -102,10 +102,10 @@ describe.each(['postgresql', 'pglite'] as const)('outbox on %s', (store) => {
 
   it('sends only the latest render of a message, after posting it', async () => {
     await enqueue(post('C0OPS', 'inc-1', 'opened'));
+    const s = sender({ perChannelIntervalMs: 0, updateIntervalMs: 0 });
+    await drainUntilIdle(s);
     for (let i = 1; i <= 5; i += 1) await enqueue(update('inc-1', `render ${i}`));
     expect((await rows()).filter((r) => r.kind === 'update')).toHaveLength(1);
-
-    const s = sender({ perChannelIntervalMs: 0, updateIntervalMs: 0 });
     await drainUntilIdle(s);
 
     const ref = await messageTs(db, 'inc-1');
@@ -116,6 +116,19 @@ describe.each(['postgresql', 'pglite'] as const)('outbox on %s', (store) => {
     expect(updates[0]!.args.ts).toBe(ref!.ts);
     expect(slack.message('C0OPS', ref!.ts)?.blocks).toEqual([section('render 5')]);
     expect(await pendingCount()).toBe(0);
+  });
+
+  it('retires an edit queued before its message was posted: the post carries that render', async () => {
+    await enqueue(post('C0OPS', 'inc-1', 'opened'));
+    for (let i = 1; i <= 5; i += 1) await enqueue(update('inc-1', `render ${i}`));
+    await drainUntilIdle(sender({ perChannelIntervalMs: 0, updateIntervalMs: 0 }));
+
+    expect(slack.callsTo('chat.postMessage').map((c) => c.args.text)).toEqual(['render 5']);
+    expect(slack.callsTo('chat.update')).toHaveLength(0);
+    expect((await rows()).map((r) => [r.kind, r.state])).toEqual([
+      ['post', 'sent'],
+      ['update', 'retired'],
+    ]);
   });
 
   it('renders an edit queued with renderAtSend when it sends it, once however many changes queued it', async () => {
@@ -235,7 +248,9 @@ describe.each(['postgresql', 'pglite'] as const)('outbox on %s', (store) => {
   });
 
   it('keeps a render that arrives while the previous one is being sent, and sends it next', async () => {
-    await enqueue(post('C0OPS', 'inc-2', 'opened'), update('inc-2', 'render 1'));
+    await enqueue(post('C0OPS', 'inc-2', 'opened'));
+    await drainUntilIdle(sender({ perChannelIntervalMs: 0 }));
+    await enqueue(update('inc-2', 'render 1'));
     let injected = false;
     const racing: ChatPoster = {
       ...poster,
@@ -293,9 +308,10 @@ describe.each(['postgresql', 'pglite'] as const)('outbox on %s', (store) => {
     expect(edits).toEqual([{ priority: 0, revision: 1 }]);
 
     await drainUntilIdle(sender({ perChannelIntervalMs: 0, updateIntervalMs: 0 }));
-    // The page goes ahead of the routine replies; the others keep their order.
-    expect(slack.callsTo('chat.postMessage').map((c) => c.args.text)).toEqual(['parent', 'two', 'one', 'three']);
-    expect(slack.callsTo('chat.update').map((c) => c.args.text)).toEqual(['next transaction']);
+    // The page goes ahead of the routine replies; the others keep their order. The edit still
+    // waiting when the parent was posted rides on it.
+    expect(slack.callsTo('chat.postMessage').map((c) => c.args.text)).toEqual(['next transaction', 'two', 'one', 'three']);
+    expect(slack.callsTo('chat.update')).toHaveLength(0);
   });
 
   it('posts a message key once, however often it is enqueued or retried', async () => {

@@ -180,7 +180,8 @@ export function createEscalator(options: EscalatorOptions): Escalator {
         // A group's mention in the thread notifies its members; users get a DM each, once, naming their own level.
         for (const { userId, level: own, round } of page.users) {
           const dm = renderPageDm(seen, { level: own + 1, levels, round, unansweredMs });
-          await outbox.enqueue(tx, { kind: 'dm', userId, priority: 'page', ...dm });
+          // The page links to the thread: it waits while the incident's parent message is not posted.
+          await outbox.enqueue(tx, { kind: 'dm', userId, priority: 'page', ...dm, afterKey: incidentMessageKey(incident.id) });
         }
       },
       count() {

@@ -26,13 +26,16 @@ export const MESSAGE_KEY_EVENT = 'switchboard_message';
 export interface ChatPoster {
   postMessage(message: ChatMessage): Promise<{ channel: string; ts: string }>;
   /**
-   * The ts of the top-level message posted with `messageKey` in `channel` since about `since`
-   * (conversations.history, metadata included); undefined when Slack has none.
+   * The ts of the message posted with `messageKey` in `channel` since about `since`: a top-level
+   * one (conversations.history, which also serves DM channels) or, with `threadTs`, a reply in that
+   * thread (conversations.replies); metadata included. Undefined when Slack has none.
    */
-  findPosted(query: { channel: string; messageKey: string; since: Date }): Promise<string | undefined>;
+  findPosted(query: { channel: string; messageKey: string; since: Date; threadTs?: string }): Promise<string | undefined>;
   update(message: { channel: string; ts: string; text: string; blocks?: KnownBlock[] }): Promise<void>;
   /** The DM channel id with `userId` (conversations.open). */
   openDm(userId: string): Promise<string>;
+  /** Whether Slack answers at all (api.test), to learn when an outage ends without spending a write. */
+  ping(): Promise<void>;
 }
 
 /**
@@ -76,7 +79,12 @@ export function toChatPostFailure(error: unknown): ChatPostFailure {
     if (error.statusCode >= 500 || error.statusCode === 408) return { kind: 'transient', detail: `HTTP ${error.statusCode}` };
     return { kind: 'permanent', code: `http_${error.statusCode}` };
   }
-  if (error instanceof WebAPIRequestError) return { kind: 'transient', detail: error.original.message || error.message, unanswered: true };
+  if (error instanceof WebAPIRequestError) {
+    // A connection Slack's side refused or a name that did not resolve: the request never reached Slack.
+    const code = (error.original as NodeJS.ErrnoException | undefined)?.code;
+    const unsent = code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EAI_AGAIN';
+    return { kind: 'transient', detail: error.original.message || error.message, ...(unsent ? {} : { unanswered: true as const }) };
+  }
   return { kind: 'transient', detail: error instanceof Error ? error.message : String(error), unanswered: true };
 }
 
@@ -123,13 +131,14 @@ export function createSlackChatPoster(client: WebClient): ChatPoster {
         if (!result.ts) throw new ChatPostError({ kind: 'permanent', code: 'missing_ts', detail: 'chat.postMessage answered ok without a ts' });
         return { channel: result.channel ?? message.channel, ts: result.ts };
       }),
-    findPosted: ({ channel, messageKey, since }) =>
+    findPosted: ({ channel, messageKey, since, threadTs }) =>
       translated(async () => {
         // Slack's clock and ours may differ a little; the key, not the time, identifies the message.
         const oldest = ((since.getTime() - HISTORY_MARGIN_MS) / 1000).toFixed(6);
         let cursor: string | undefined;
         for (let page = 0; page < HISTORY_PAGES; page++) {
-          const result = await client.conversations.history({ channel, oldest, limit: 200, include_all_metadata: true, ...(cursor ? { cursor } : {}) });
+          const paging = { oldest, limit: 200, include_all_metadata: true, ...(cursor ? { cursor } : {}) };
+          const result = threadTs ? await client.conversations.replies({ channel, ts: threadTs, ...paging }) : await client.conversations.history({ channel, ...paging });
           const found = result.messages?.find((m) => m.metadata?.event_type === MESSAGE_KEY_EVENT && (m.metadata.event_payload as Record<string, unknown> | undefined)?.message_key === messageKey);
           if (found?.ts) return found.ts;
           cursor = result.response_metadata?.next_cursor || undefined;
@@ -140,6 +149,10 @@ export function createSlackChatPoster(client: WebClient): ChatPoster {
     update: (message) =>
       translated(async () => {
         await client.chat.update({ channel: message.channel, ts: message.ts, text: message.text, ...(message.blocks ? { blocks: message.blocks } : {}) });
+      }),
+    ping: () =>
+      translated(async () => {
+        await client.api.test();
       }),
     openDm: (userId) =>
       translated(async () => {

@@ -2,7 +2,9 @@ import type { KnownBlock } from '@slack/types';
 import type { Logger } from 'pino';
 import type { Db } from '../../store/db.js';
 import { createOutboxRepository, type OutboxJob, type OutboxPayload, type OutboxRenderers } from '../../store/outbox-repository.js';
-import { toChatPostFailure, type ChatPoster } from './chat-poster.js';
+import { ChatPostError, toChatPostFailure, type ChatPoster } from './chat-poster.js';
+import { createMethodGate, SLACK_METHOD_TIERS, type MethodTiers } from './method-gate.js';
+import { minimalPayload, permanentKind, type MinimalRenderers } from './minimal-payload.js';
 import { slackErrorHint } from './slack-error-hints.js';
 import { ownValue } from '../../config/own.js';
 
@@ -27,11 +29,21 @@ export interface OutboxSenderOptions {
   perChannelIntervalMs?: number;
   /** At most one chat.update per message this often; renders in between coalesce. Default 3000 ms. */
   updateIntervalMs?: number;
-  /** Transient failures (5xx, network) before a row fails; default 25 (about 20 minutes with the 60 s cap). */
-  maxAttempts?: number;
-  /** First retry delay after a transient failure, doubled each time up to `backoffCapMs` (60 s); jittered. */
+  /**
+   * First retry delay after a transient failure (5xx, network), doubled each time up to
+   * `backoffCapMs` (5 s), jittered. Transient failures are retried until Slack takes the write;
+   * the first call Slack answers again wakes every write waiting out its backoff.
+   */
   backoffBaseMs?: number;
   backoffCapMs?: number;
+  /** Where a post goes that Slack refuses in its own channel, and where that channel is reported once. */
+  defaultChannel?: string;
+  /** Minimal forms (plain text) of keyed messages by key prefix (`incident:`), for a write Slack refuses. */
+  minimalRenderers?: MinimalRenderers;
+  /** Per-method limits (Slack's tiers); default `SLACK_METHOD_TIERS`. */
+  tiers?: MethodTiers;
+  /** Wake the writes waiting out a backoff when Slack answers again (and probe for it); default true. Off only as a benchmark's baseline. */
+  wakeOnRecovery?: boolean;
   /** How long a claimed row and its channel stay reserved for the instance sending it; default 60 s. */
   leaseMs?: number;
   /** Slack calls in flight at once, across channels; default 16. */
@@ -52,11 +64,21 @@ export interface OutboxSender {
 }
 
 type PostJob = Extract<OutboxJob, { type: 'post' }>;
-type Outcome = { type: 'posted'; channel: string; ts: string } | { type: 'updated' } | { type: 'opened'; channel: string };
+/**
+ * While Slack fails, calls of tiered methods (lookups, edits, conversations.open) would only spend
+ * the tier that recovery needs: they wait their backoff without a call, and are woken with the rest
+ * when Slack answers again (see probe()). Posts, paced per channel, keep trying.
+ */
+const waitingOutOutage = () => new ChatPostError({ kind: 'transient', detail: 'Slack is failing; this call waits until it answers again' });
+
+/** `found`: an in-doubt post found in Slack rather than posted now. */
+type Outcome = { type: 'posted'; channel: string; ts: string; found: boolean } | { type: 'updated' } | { type: 'opened'; channel: string };
 
 // Node timers may fire a millisecond before the clock reaches their time.
 const TIMER_SLACK_MS = 3;
 const RECORD_RETRIES_MS = [200, 1_000, 5_000];
+// While Slack fails, how often to ask it (api.test) whether it answers again.
+const PROBE_EVERY_MS = 1_000;
 
 const kindOf = (job: OutboxJob): OutboxKind => (job.type === 'post' ? job.kind : job.type === 'update' ? 'update' : 'dm');
 // Blocks were Block Kit when enqueued (the port's type); the store keeps them as plain JSON.
@@ -75,14 +97,20 @@ export function createOutboxSender(options: OutboxSenderOptions): OutboxSender {
   const pollMs = options.pollMs ?? 250;
   const perChannelIntervalMs = options.perChannelIntervalMs ?? 1_100;
   const updateIntervalMs = options.updateIntervalMs ?? 3_000;
-  const maxAttempts = options.maxAttempts ?? 25;
   const backoffBaseMs = options.backoffBaseMs ?? 500;
-  const backoffCapMs = options.backoffCapMs ?? 60_000;
+  const backoffCapMs = options.backoffCapMs ?? 5_000;
+  const gate = createMethodGate(options.tiers ?? SLACK_METHOD_TIERS, now);
+  // Set by a transient failure, cleared by the next call Slack answers (which wakes the waiting rows).
+  let outage = false;
+  let lastProbe = 0;
+  const wakeOnRecovery = options.wakeOnRecovery ?? true;
   const leaseMs = options.leaseMs ?? 60_000;
   const concurrency = options.concurrency ?? 16;
   const random = options.random ?? Math.random;
   const metrics = options.metrics ?? {};
   const renderers = options.renderers ?? {};
+  const minimalRenderers = options.minimalRenderers ?? {};
+  const defaultChannel = options.defaultChannel;
 
   const inFlight = new Set<Promise<void>>();
   let wakeTimes: number[] = [];
@@ -130,18 +158,25 @@ export function createOutboxSender(options: OutboxSenderOptions): OutboxSender {
   const lookupRefusals = new Set<string>();
 
   /**
-   * The ts of an in-doubt post if Slack has it. Slack refusing the lookup itself (a missing
-   * history scope) must not hold the post back forever: it is logged once and the post is made.
+   * The ts of an in-doubt post if Slack has it: a top-level post or DM in its channel's history, a
+   * reply in its thread, found by the key in its metadata. Slack refusing the lookup itself (a
+   * missing history scope) must not hold the post back forever: it is logged once and the post is made.
    */
-  async function findInDoubt(job: PostJob, messageKey: string, since: Date): Promise<string | undefined> {
+  async function findInDoubt(job: PostJob, since: Date): Promise<string | undefined> {
     if (job.channel.startsWith('#')) {
       // History takes ids only; a name's id is learnt from the first answer to a post there.
       logger.warn({ outboxJob: describe(job) }, `outbox: a post to ${job.channel} whose outcome was lost cannot be looked up before Slack has told the channel's id; posting it, which may post it twice (route to the channel id to avoid this)`);
       return undefined;
     }
+    const method = job.threadTs ? 'conversations.replies' : 'conversations.history';
+    if (outage) throw waitingOutOutage();
+    // At the method's tier: wait as for a 429 rather than hold the job (and its lease) here.
+    const freeAt = gate.nextFreeAt(method);
+    if (freeAt > now()) throw new ChatPostError({ kind: 'rate_limited', retryAfterMs: freeAt - now() });
+    const answered = gate.take(method);
     try {
-      const ts = await poster.findPosted({ channel: job.channel, messageKey, since });
-      if (ts) logger.warn({ outboxJob: describe(job), ts }, 'outbox: a post whose outcome was lost is already in Slack; recorded it instead of posting it again');
+      const ts = await poster.findPosted({ channel: job.channel, messageKey: job.lookupKey, since, ...(job.threadTs ? { threadTs: job.threadTs } : {}) }).finally(answered);
+      if (ts) logger.warn({ outboxJob: describe(job), ts }, `outbox: a ${job.kind} whose outcome was lost is already in Slack; recorded it instead of sending it again`);
       return ts;
     } catch (error) {
       const failure = toChatPostFailure(error);
@@ -150,7 +185,7 @@ export function createOutboxSender(options: OutboxSenderOptions): OutboxSender {
         lookupRefusals.add(failure.code);
         logger.warn(
           { outboxJob: describe(job), code: failure.code, hint: slackErrorHint(failure.code, job.channel) },
-          `outbox: could not look in ${job.channel}'s history for a post whose outcome was lost (${failure.code}); posting it, which may post it twice. Give the app the channels:history and groups:history scopes and reinstall it`,
+          `outbox: could not look in ${job.channel}'s history for a ${job.kind} whose outcome was lost (${failure.code}); sending it, which may send it twice. Give the app the channels:history, groups:history and im:history scopes and reinstall it`,
         );
       }
       return undefined;
@@ -161,9 +196,10 @@ export function createOutboxSender(options: OutboxSenderOptions): OutboxSender {
   async function call(job: OutboxJob, attempt: { posting: boolean }): Promise<Outcome> {
     switch (job.type) {
       case 'post': {
-        if (job.inDoubtSince && job.messageKey) {
-          const ts = await findInDoubt(job, job.messageKey, job.inDoubtSince);
-          if (ts) return { type: 'posted', channel: job.channel, ts };
+        if (job.inDoubtSince) {
+          const ts = await findInDoubt(job, job.inDoubtSince);
+          // What Slack has is the earlier attempt's render: a folded edit must still be sent.
+          if (ts) return { type: 'posted', channel: job.channel, ts, found: true };
         }
         const blocks = blocksOf(job.payload);
         attempt.posting = true;
@@ -172,19 +208,33 @@ export function createOutboxSender(options: OutboxSenderOptions): OutboxSender {
           text: job.payload.text,
           ...(blocks ? { blocks } : {}),
           ...(job.threadTs ? { thread_ts: job.threadTs } : {}),
-          ...(job.messageKey ? { messageKey: job.messageKey } : {}),
+          messageKey: job.lookupKey,
         });
-        return { type: 'posted', ...posted };
+        return { type: 'posted', ...posted, found: false };
       }
       case 'update': {
-        const payload = 'renderAtSend' in job.payload ? await renderAtSend(job.messageKey, job.payload.renderAtSend) : job.payload;
+        if (outage) throw waitingOutOutage();
+        const payload = 'renderAtSend' in job.payload && !job.degraded ? await renderAtSend(job.messageKey, job.payload.renderAtSend) : (job.payload as OutboxPayload);
         const blocks = blocksOf(payload);
-        await poster.update({ channel: job.channel, ts: job.ts, text: payload.text, ...(blocks ? { blocks } : {}) });
+        const answered = gate.take('chat.update');
+        await poster.update({ channel: job.channel, ts: job.ts, text: payload.text, ...(blocks ? { blocks } : {}) }).finally(answered);
         return { type: 'updated' };
       }
-      case 'open':
-        return { type: 'opened', channel: await poster.openDm(job.userId) };
+      case 'open': {
+        if (outage) throw waitingOutOutage();
+        const answered = gate.take('conversations.open');
+        return { type: 'opened', channel: await poster.openDm(job.userId).finally(answered) };
+      }
     }
+  }
+
+  /** Slack answered a call again after transient failures: the writes waiting out backoff go now. */
+  async function endOutage(): Promise<void> {
+    if (!outage) return;
+    outage = false;
+    const woken = await repo.wakeTransient(new Date(now()));
+    if (woken > 0) logger.info({ woken }, 'outbox: Slack answers again; sending the writes that waited');
+    wakeAt(now());
   }
 
   // Intervals count from Slack's answer: the request reached Slack at the latest then, so the next
@@ -193,7 +243,8 @@ export function createOutboxSender(options: OutboxSenderOptions): OutboxSender {
     const t = now();
     if (job.type === 'post' && outcome.type === 'posted') {
       const nextPostAt = t + perChannelIntervalMs;
-      await repo.posted(job, outcome, { now: new Date(t), nextPostAt: new Date(nextPostAt) });
+      const { foldedEdit, ...unfolded } = job;
+      await repo.posted(outcome.found || !foldedEdit ? unfolded : job, outcome, { now: new Date(t), nextPostAt: new Date(nextPostAt) });
       metrics.onSent?.(job.kind);
       wakeAt(nextPostAt);
     } else if (job.type === 'update') {
@@ -205,6 +256,7 @@ export function createOutboxSender(options: OutboxSenderOptions): OutboxSender {
       await repo.dmOpened(job, outcome.channel, new Date(t));
       wakeAt(t);
     }
+    await endOutage();
   }
 
   /** Slack has done the call: losing that fact could post twice, so the write is retried. */
@@ -216,7 +268,7 @@ export function createOutboxSender(options: OutboxSenderOptions): OutboxSender {
       } catch (error) {
         const delay = RECORD_RETRIES_MS[attempt];
         if (delay === undefined) {
-          logger.error({ err: error, outboxJob: describe(job) }, 'outbox: Slack accepted a message but the store did not record it; it may be sent again when its lease ends');
+          logger.error({ err: error, outboxJob: describe(job) }, 'outbox: Slack accepted a message but the store did not record it; it will be looked up in Slack when its lease ends');
           return;
         }
         await new Promise((r) => setTimeout(r, delay));
@@ -237,6 +289,60 @@ export function createOutboxSender(options: OutboxSenderOptions): OutboxSender {
     );
   }
 
+  /** The one-time report, in the default channel, of a channel the bot cannot post in. */
+  function channelReport(channel: string, code: string, t: number) {
+    if (!defaultChannel || channel === defaultChannel) return undefined;
+    const hint = slackErrorHint(code, channel) ?? `check the route's channel ${channel}`;
+    const text = `⚠️ Switchboard cannot post in <#${channel}> (Slack says \`${code}\`). To fix it: ${hint}. Until then, incidents routed there are posted here.`;
+    return { channel, code, post: { kind: 'post' as const, channel: defaultChannel, messageKey: `channel-problem:${channel}:${t}`, priority: 0 as const, payload: { text } } };
+  }
+
+  /**
+   * Slack refused the write for good. A refused message is sent again in its minimal form (plain
+   * text); a post refused in its channel moves to the default channel, and the channel is reported
+   * there once. What cannot be saved fails, with its dependents, and says how to fix it.
+   */
+  async function settlePermanent(job: OutboxJob, code: string, error: string): Promise<void> {
+    if (job.type === 'open') return giveUp(job, code, error);
+    const t = now();
+    const kind = permanentKind(code);
+    if (kind === 'content' && !job.degraded?.startsWith('minimal')) {
+      const key = job.type === 'update' ? job.messageKey : job.messageKey;
+      const payload = await minimalPayload(minimalRenderers, key, 'renderAtSend' in job.payload ? { text: '' } : job.payload, job.type === 'update');
+      await repo.degrade(job, { now: new Date(t), reason: `minimal: ${error}`, payload });
+      metrics.onFailed?.(kindOf(job), code);
+      logger.error(
+        { outboxJob: describe(job), code, error, hint: slackErrorHint(code, job.channel) },
+        `outbox: Slack refused a ${kindOf(job)} to ${job.channel} (${code}); sending it again as plain text`,
+      );
+      wakeAt(t);
+      return;
+    }
+    if (kind === 'channel') {
+      if (job.type === 'post' && job.kind === 'dm' && code === 'channel_not_found' && job.userId) {
+        // The kept DM channel is gone (rare): open a new one rather than drop the page.
+        if (!job.degraded) {
+          await repo.dmChannelGone(job.userId, job.channel, `reopened: ${code}`);
+          logger.warn({ outboxJob: describe(job) }, 'outbox: Slack no longer knows the kept DM channel; opening a new one');
+          wakeAt(t);
+          return;
+        }
+      }
+      const report = channelReport(job.channel, code, t);
+      if (job.type === 'post' && job.kind === 'post' && report) {
+        const note = { type: 'context', elements: [{ type: 'mrkdwn', text: `⚠️ Posted here because Switchboard cannot post in <#${job.channel}> (\`${code}\`).` }] };
+        const blocks = job.payload.blocks && job.payload.blocks.length < 50 ? [note, ...job.payload.blocks] : job.payload.blocks;
+        await repo.degrade(job, { now: new Date(t), reason: `moved: ${error} in ${job.channel}`, channel: defaultChannel!, payload: { ...job.payload, ...(blocks ? { blocks } : {}) }, report });
+        metrics.onFailed?.(kindOf(job), code);
+        logger.error({ outboxJob: describe(job), code, hint: slackErrorHint(code, job.channel) }, `outbox: Slack refused a post to ${job.channel} (${code}); posting it in ${defaultChannel} instead`);
+        wakeAt(t);
+        return;
+      }
+      if (report) await repo.reportChannelOnce(report, new Date(t));
+    }
+    return giveUp(job, code, error);
+  }
+
   async function settleFailure(job: OutboxJob, error: unknown, posting: boolean): Promise<void> {
     const failure = toChatPostFailure(error);
     const t = now();
@@ -244,9 +350,11 @@ export function createOutboxSender(options: OutboxSenderOptions): OutboxSender {
     const notPosted = posting && !(failure.kind === 'transient' && failure.unanswered);
     switch (failure.kind) {
       case 'rate_limited': {
-        // Slack's limit is per channel (and method); other channels keep flowing.
+        // chat.postMessage is limited per channel; the other methods per workspace (their tier).
         const notBefore = t + failure.retryAfterMs;
-        await repo.retry(job, { notBefore: new Date(notBefore), countAttempt: false, error: `rate limited for ${failure.retryAfterMs} ms`, notPosted });
+        if (job.type === 'update') gate.hold('chat.update', notBefore);
+        if (job.type === 'open') gate.hold('conversations.open', notBefore);
+        await repo.retry(job, { notBefore: new Date(notBefore), countAttempt: false, error: `rate limited for ${failure.retryAfterMs} ms`, notPosted, transient: false });
         const target = job.type === 'open' ? `user:${job.userId}` : job.channel;
         metrics.onRateLimited?.(target);
         logger.warn({ outboxJob: describe(job), retryAfterMs: failure.retryAfterMs }, `outbox: Slack rate limited ${target}; waiting as told`);
@@ -254,16 +362,18 @@ export function createOutboxSender(options: OutboxSenderOptions): OutboxSender {
         return;
       }
       case 'transient': {
+        // Never given up: a Slack outage delays writes, it does not drop them.
         const attempts = job.attempts + 1;
-        if (attempts >= maxAttempts) return giveUp(job, 'transient', `gave up after ${attempts} attempts: ${failure.detail}`);
         const delay = backoff(attempts);
-        await repo.retry(job, { notBefore: new Date(t + delay), countAttempt: true, error: failure.detail, notPosted });
+        await repo.retry(job, { notBefore: new Date(t + delay), countAttempt: true, error: failure.detail, notPosted, transient: true });
+        // Only now: a success seen before this row is marked would not wake it.
+        outage = wakeOnRecovery;
         logger.warn({ outboxJob: describe(job), attempts, retryInMs: delay, detail: failure.detail }, 'outbox: Slack call failed; will retry');
         wakeAt(t + delay);
         return;
       }
       case 'permanent':
-        return giveUp(job, failure.code, failure.detail ? `${failure.code}: ${failure.detail}` : failure.code);
+        return settlePermanent(job, failure.code, failure.detail ? `${failure.code}: ${failure.detail}` : failure.code);
     }
   }
 
@@ -283,20 +393,47 @@ export function createOutboxSender(options: OutboxSenderOptions): OutboxSender {
   async function claimAndDispatch(): Promise<{ count: number; runs: Promise<void>[] }> {
     const free = concurrency - inFlight.size;
     if (free <= 0) return { count: 0, runs: [] };
-    const { jobs, skipped } = await repo.claim({ now: new Date(now()), leaseMs, limit: free });
+    const updateLimit = gate.available('chat.update');
+    const openLimit = gate.available('conversations.open');
+    const { jobs, skipped } = await repo.claim({ now: new Date(now()), leaseMs, limit: free, updateLimit, openLimit });
+    // A method at its tier's limit: look again when it frees.
+    if (updateLimit === 0) wakeAt(gate.nextFreeAt('chat.update'));
+    if (openLimit === 0) wakeAt(gate.nextFreeAt('conversations.open'));
     if (skipped) logger.info({ skipped }, 'outbox: skipped posts of messages already in Slack');
     const runs = jobs.map((job) => {
       const run = execute(job);
       inFlight.add(run);
-      void run.finally(() => inFlight.delete(run));
+      // Freed slots claim again at once (half of them together, since a claim costs the same for one
+      // row as for many): after an outage the backlog goes at Slack's pace, not the poll's.
+      void run.finally(() => {
+        inFlight.delete(run);
+        if (inFlight.size <= concurrency / 2) wakeAt(now());
+      });
       return run;
     });
     return { count: jobs.length + skipped, runs };
   }
 
+  /**
+   * During an outage the writes wait out their backoff, and writes whose outcome is in doubt make
+   * no call at all, so something cheap must notice that Slack is back: api.test, once a second.
+   */
+  async function probe(): Promise<void> {
+    if (!outage || now() - lastProbe < PROBE_EVERY_MS) return;
+    lastProbe = now();
+    wakeAt(lastProbe + PROBE_EVERY_MS);
+    try {
+      await poster.ping();
+    } catch {
+      return;
+    }
+    await endOutage();
+  }
+
   async function runLoop(): Promise<void> {
     while (running) {
       try {
+        await probe();
         await claimAndDispatch();
       } catch (error) {
         logger.error({ err: error }, 'outbox: could not claim rows from the store; trying again');
@@ -320,6 +457,7 @@ export function createOutboxSender(options: OutboxSenderOptions): OutboxSender {
       await Promise.all([...inFlight]);
     },
     async drainOnce() {
+      await probe();
       const { count, runs } = await claimAndDispatch();
       await Promise.all(runs);
       return count;
@@ -328,6 +466,6 @@ export function createOutboxSender(options: OutboxSenderOptions): OutboxSender {
 }
 
 function describe(job: OutboxJob): Record<string, unknown> {
-  if (job.type === 'open') return { kind: 'dm', ids: job.ids, userId: job.userId };
+  if (job.type === 'open') return { kind: 'dm', userId: job.userId };
   return { kind: job.type === 'post' ? job.kind : 'update', id: job.id, channel: job.channel, ...(job.messageKey ? { messageKey: job.messageKey } : {}) };
 }
