@@ -82,6 +82,9 @@ function readBody(req: IncomingMessage, max: number): Promise<BodyResult> {
   const declared = Number(req.headers['content-length']);
   if (Number.isFinite(declared) && declared > max) return Promise.resolve({ kind: 'too_large' });
   return new Promise((resolve) => {
+    // With a declared length (Alertmanager always sends one) the chunks go straight into one
+    // buffer of that size: a 25 MiB body costs 25 MiB, not the chunks and their concatenation.
+    const into = Number.isFinite(declared) && declared >= 0 ? Buffer.allocUnsafe(declared) : undefined;
     const chunks: Buffer[] = [];
     let size = 0;
     const finish = (result: BodyResult) => {
@@ -89,13 +92,15 @@ function readBody(req: IncomingMessage, max: number): Promise<BodyResult> {
       resolve(result);
     };
     const onData = (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > max) {
+      if (size + chunk.length > max || (into && size + chunk.length > into.length)) {
         req.pause();
-        finish({ kind: 'too_large' });
-      } else chunks.push(chunk);
+        return finish({ kind: 'too_large' });
+      }
+      if (into) chunk.copy(into, size);
+      else chunks.push(chunk);
+      size += chunk.length;
     };
-    const onEnd = () => finish({ kind: 'ok', body: Buffer.concat(chunks, size) });
+    const onEnd = () => finish({ kind: 'ok', body: into ? into.subarray(0, size) : Buffer.concat(chunks, size) });
     const onError = () => finish({ kind: 'aborted' });
     req.on('data', onData).on('end', onEnd).on('error', onError).on('aborted', onError);
   });
