@@ -34,7 +34,7 @@ routes:
 /** Random base64: incompressible, so PostgreSQL cannot squeeze it into a btree entry. */
 const incompressible = (bytes: number) => randomBytes(Math.ceil((bytes * 3) / 4)).toString('base64').slice(0, bytes);
 
-describe.each(['postgres', 'pglite'] as const)('POST /alertmanager on %s', (store) => {
+describe.each(['postgres', 'pglite'] as const)('POST /alertmanager on %s', { timeout: 120_000 }, (store) => {
   let t: TestSwitchboard;
   beforeAll(async () => {
     t = await startTestSwitchboard({ store, env: { ALERTMANAGER_WEBHOOK_TOKEN: TOKEN }, catalogYaml: CATALOG });
@@ -61,9 +61,12 @@ describe.each(['postgres', 'pglite'] as const)('POST /alertmanager on %s', (stor
     return appliedIncident(t.switchboard.db, wire.groupKey, 60_000);
   };
   const query = async <T>(sql: string, params: unknown[] = []): Promise<T[]> => (await t.switchboard.db.query<T & object>(sql, params)).rows;
+  // Generous: the outbox paces each channel (about a post a second), and earlier tests queue posts in the same one.
   const parentPost = (incident: number) =>
-    eventually(`the parent message of #${incident}`, () =>
-      t.slack.callsTo('chat.postMessage').find((c) => c.args.thread_ts === undefined && String(c.args.text).endsWith(`(#${incident})`)),
+    eventually(
+      `the parent message of #${incident}`,
+      () => t.slack.callsTo('chat.postMessage').find((c) => c.args.thread_ts === undefined && String(c.args.text).endsWith(`(#${incident})`)),
+      90_000,
     );
 
   it('stores and matches a groupKey and receiver of any length', async () => {
@@ -105,10 +108,10 @@ describe.each(['postgres', 'pglite'] as const)('POST /alertmanager on %s', (stor
     const wire = notification(alerts, { groupKey: key });
     const body = JSON.stringify(wire);
     expect(Buffer.byteLength(body)).toBeGreaterThanOrEqual(25 * MiB);
-    // As Alertmanager does: a 5xx (the store was slow to take 25 MiB on a busy machine) is retried.
-    let answer = await post(body);
-    for (let retry = 0; answer.status >= 500 && retry < 5; retry++) answer = await post(body);
-    expect(answer.status, JSON.stringify(answer.json)).toBe(200);
+    // Not refused: 200, or on a busy machine 503 past the answer budget, with the store still
+    // committing it (Alertmanager's retry would then be a harmless duplicate). Never a 413.
+    const answer = await post(body);
+    expect([200, 503], JSON.stringify(answer.json)).toContain(answer.status);
     const incident = await appliedIncident(t.switchboard.db, key, 120_000);
     const [row] = await query<{ n: number }>('SELECT count(*)::int AS n FROM alerts a JOIN incidents i ON i.id = a.incident_id WHERE i.number = $1', [incident]);
     expect(row!.n).toBe(alerts.length);
