@@ -1,5 +1,5 @@
 import type { IncidentStatus } from './incident-view.js';
-import type { AlertmanagerAlert, AlertmanagerNotification } from './webhook-schema.js';
+import { labelValue, type AlertmanagerAlert, type AlertmanagerNotification } from './webhook-schema.js';
 
 /** One Alertmanager webhook notification, as `parseNotification` returns it. */
 export type Notification = AlertmanagerNotification;
@@ -19,7 +19,8 @@ export interface AlertState {
   status: IncidentStatus;
   labels: Readonly<Record<string, string>>;
   annotations: Readonly<Record<string, string>>;
-  startsAt: Date;
+  /** Undefined: unknown (Alertmanager sent Go's zero time). */
+  startsAt?: Date;
   /** Only for resolved alerts. */
   endsAt?: Date;
   generatorURL: string;
@@ -39,8 +40,8 @@ export interface IncidentState {
   commonAnnotations: Readonly<Record<string, string>>;
   externalURL: string;
   truncatedAlerts: number;
-  /** The earliest `startsAt` of its alerts. */
-  startedAt: Date;
+  /** The earliest known `startsAt` of its alerts; undefined while none is known. */
+  startedAt?: Date;
   /** When Switchboard opened it. */
   openedAt: Date;
   updatedAt: Date;
@@ -130,7 +131,7 @@ export function applyNotification(current: IncidentState | undefined, n: Notific
     ...groupFields(n, merged.alerts),
     status,
     severity: severityOf(merged.alerts, current.severity),
-    startedAt: earliest(current.startedAt, merged.changed),
+    ...startedAtOf(earliest(current.startedAt, merged.changed)),
     updatedAt: now,
     alerts: merged.alerts,
   };
@@ -154,7 +155,7 @@ function open(n: Notification, now: Date): Applied {
     status,
     // A group heard of only once it has resolved still gets its severity from its alerts.
     severity: severityOf(merged.alerts, highestSeverity(all)),
-    startedAt: all.length ? earliest(all[0]!.startsAt, all) : now,
+    ...startedAtOf(earliest(undefined, all)),
     openedAt: now,
     updatedAt: now,
     alerts: merged.alerts,
@@ -193,22 +194,33 @@ function mergeAlerts(stored: ReadonlyMap<string, AlertState>, incoming: readonly
   for (const alert of changed.values()) {
     const before = stored.get(alert.fingerprint);
     if (alert.status === 'resolved') resolved.push(alert.fingerprint);
-    else if (!before || before.status === 'resolved' || alert.startsAt > before.startsAt) firing.push(alert.fingerprint);
+    else if (!before || before.status === 'resolved' || startedLater(alert, before)) firing.push(alert.fingerprint);
   }
   return { alerts, changed: [...changed.values()], firing, resolved };
 }
 
-/** Whether `incoming` says something later than `known` about the same fingerprint. */
+/** Both start times are known and `a`'s is the later: a new episode of the alert. */
+function startedLater(a: AlertState, b: AlertState): boolean {
+  return a.startsAt !== undefined && b.startsAt !== undefined && a.startsAt > b.startsAt;
+}
+
+/**
+ * Whether `incoming` says something later than `known` about the same fingerprint. An unknown
+ * `startsAt` (Go's zero time) orders nothing: such an alert is never "older" than the stored one,
+ * and it fires again after a resolution only when it arrived after that resolution was recorded
+ * (arrival order is all there is to go by).
+ */
 function isNewer(incoming: AlertState, known: AlertState): boolean {
   if (known.status === 'resolved') {
     // Only a new episode: the stored one has ended, and a firing alert from before its end is late.
+    if (incoming.startsAt === undefined) return incoming.status === 'firing' && incoming.updatedAt > known.updatedAt;
     const endedAt = known.endsAt ?? known.startsAt;
-    return incoming.startsAt > endedAt;
+    return endedAt === undefined || incoming.startsAt > endedAt;
   }
-  if (incoming.startsAt < known.startsAt) return false;
+  if (startedLater(known, incoming)) return false;
   if (incoming.status === 'resolved') return true;
   // Still firing: the same episode again, unless it restarted (its resolution never reached us).
-  return incoming.startsAt > known.startsAt;
+  return startedLater(incoming, known);
 }
 
 function toAlertState(a: NotificationAlert, now: Date): AlertState {
@@ -217,7 +229,7 @@ function toAlertState(a: NotificationAlert, now: Date): AlertState {
     status: a.status,
     labels: a.labels,
     annotations: a.annotations,
-    startsAt: a.startsAt,
+    ...(a.startsAt ? { startsAt: a.startsAt } : {}),
     generatorURL: a.generatorURL ?? '',
     updatedAt: now,
   };
@@ -236,20 +248,21 @@ function groupFields(n: Notification, alerts: ReadonlyMap<string, AlertState>) {
     commonAnnotations: n.commonAnnotations,
     externalURL: n.externalURL,
     truncatedAlerts: n.truncatedAlerts ?? 0,
-    title: n.commonLabels.alertname || `${count} ${count === 1 ? 'alert' : 'alerts'}`,
-    service: n.commonLabels.service || undefined,
+    title: labelValue(n.commonLabels, 'alertname') || `${count} ${count === 1 ? 'alert' : 'alerts'}`,
+    service: labelValue(n.commonLabels, 'service') || undefined,
   };
 }
 
 export function toSeverity(value: string | undefined): Severity {
   const lower = value?.trim().toLowerCase();
+  // Own keys only: a severity label "constructor" is not a severity.
   return lower && Object.hasOwn(SEVERITY_RANK, lower) ? (lower as Severity) : 'none';
 }
 
 function highestSeverity(alerts: Iterable<AlertState>): Severity {
   let best: Severity = 'none';
   for (const alert of alerts) {
-    const severity = toSeverity(alert.labels.severity);
+    const severity = toSeverity(labelValue(alert.labels, 'severity'));
     if (SEVERITY_RANK[severity] > SEVERITY_RANK[best]) best = severity;
   }
   return best;
@@ -261,8 +274,11 @@ function severityOf(alerts: ReadonlyMap<string, AlertState>, whenNoneFiring: Sev
   return firing.length ? highestSeverity(firing) : whenNoneFiring;
 }
 
-function earliest(start: Date, alerts: readonly AlertState[]): Date {
+/** The earliest known start; unknown ones (undefined) are left out. */
+function earliest(start: Date | undefined, alerts: readonly AlertState[]): Date | undefined {
   let min = start;
-  for (const alert of alerts) if (alert.startsAt < min) min = alert.startsAt;
+  for (const alert of alerts) if (alert.startsAt && (!min || alert.startsAt < min)) min = alert.startsAt;
   return min;
 }
+
+const startedAtOf = (startedAt: Date | undefined) => (startedAt ? { startedAt } : {});

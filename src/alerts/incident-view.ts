@@ -11,7 +11,8 @@ export interface AlertView {
   status: IncidentStatus;
   labels: Readonly<Record<string, string>>;
   annotations: Readonly<Record<string, string>>;
-  startsAt: Date;
+  /** Undefined: unknown (Alertmanager sent Go's zero time); say so rather than show a date. */
+  startsAt?: Date;
   endsAt?: Date;
   generatorURL?: string;
 }
@@ -44,7 +45,8 @@ export interface IncidentView {
   counts: { firing: number; resolved: number };
   /** Alerts Alertmanager left out of the notification (`truncatedAlerts`). */
   truncatedAlerts: number;
-  startedAt: Date;
+  /** The earliest known start of its alerts; undefined when none is known. */
+  startedAt?: Date;
   resolvedAt?: Date;
   /** Resolved by a person in Switchboard while Alertmanager may still fire. */
   resolvedBy?: { userId: string; at: Date };
@@ -55,10 +57,11 @@ export interface IncidentView {
   buttons: readonly RunbookButton[];
 }
 
-// Firing first, then oldest first: the renderer shows the head of this list.
+// Firing first, then oldest first (unknown starts last): the renderer shows the head of this list.
 function compareAlerts(a: AlertView, b: AlertView): number {
   if (a.status !== b.status) return a.status === 'firing' ? -1 : 1;
-  return a.startsAt.getTime() - b.startsAt.getTime() || (a.fingerprint < b.fingerprint ? -1 : a.fingerprint > b.fingerprint ? 1 : 0);
+  const start = (v: AlertView) => v.startsAt?.getTime() ?? Number.POSITIVE_INFINITY;
+  return start(a) - start(b) || (a.fingerprint < b.fingerprint ? -1 : a.fingerprint > b.fingerprint ? 1 : 0);
 }
 
 /** The view of an incident's state; escalation and buttons are added by who knows them. */
@@ -69,7 +72,7 @@ export function viewOfState(id: string, number: number, s: IncidentState): Incid
       status: a.status,
       labels: a.labels,
       annotations: a.annotations,
-      startsAt: a.startsAt,
+      ...(a.startsAt ? { startsAt: a.startsAt } : {}),
       ...(a.endsAt ? { endsAt: a.endsAt } : {}),
       ...(a.generatorURL ? { generatorURL: a.generatorURL } : {}),
     }))
@@ -92,7 +95,7 @@ export function viewOfState(id: string, number: number, s: IncidentState): Incid
     alerts,
     counts: { firing, resolved: alerts.length - firing },
     truncatedAlerts: s.truncatedAlerts,
-    startedAt: s.startedAt,
+    ...(s.startedAt ? { startedAt: s.startedAt } : {}),
     ...(s.resolvedAt ? { resolvedAt: s.resolvedAt } : {}),
     ...(s.resolvedBy && s.resolvedAt ? { resolvedBy: { userId: s.resolvedBy, at: s.resolvedAt } } : {}),
     ...(s.acknowledged ? { acknowledged: s.acknowledged } : {}),

@@ -176,6 +176,8 @@ export function createIntake(options: IntakeOptions): Intake {
     async applyStored(stored, notification) {
       return db.transaction(async (tx) => {
         if ((await markProcessed(tx, [stored.id])).size === 0) return undefined;
+        // `alerts: []` says nothing about any alert: it opens and posts nothing.
+        if (notification.alerts.length === 0) return undefined;
         // The time it arrived, not the time it is applied: a backlog must not shift the incident's clock.
         return apply(tx, notification, stored.receivedAt);
       });
@@ -183,7 +185,8 @@ export function createIntake(options: IntakeOptions): Intake {
     async applyStoredBatch(batch, inTransaction) {
       const body = async (tx: Queryable) => {
         const unprocessed = await markProcessed(tx, batch.map((b) => b.stored.id));
-        const todo = batch.filter((b) => unprocessed.has(b.stored.id)).map((b) => ({ stored: b.stored, n: storable(b.notification) }));
+        // `alerts: []` says nothing about any alert: it is marked processed and opens and posts nothing.
+        const todo = batch.filter((b) => unprocessed.has(b.stored.id) && b.notification.alerts.length > 0).map((b) => ({ stored: b.stored, n: storable(b.notification) }));
         await lockGroups(tx, todo.map((t) => t.n));
         const stored = await latestIncidentsForUpdate(tx, todo.map((t) => t.n));
         await options.lockForBatch?.(

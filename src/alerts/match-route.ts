@@ -1,6 +1,6 @@
 import type { Catalog } from '../config/catalog-schema.js';
 import type { AutomationConfig, DefaultRouteConfig, RouteConfig } from './route-schema.js';
-import { ownValue } from '../config/own.js';
+import { labelValue } from './webhook-schema.js';
 
 /** The name a match on `defaultRoute` reports; route names are lowercase ids, so it cannot clash. */
 export const DEFAULT_ROUTE_NAME = 'defaultRoute';
@@ -31,7 +31,8 @@ export function matchRoute(
   labels: Labels,
   knownServices: ReadonlySet<string>,
 ): MatchedRoute {
-  const labelService = labels.service !== undefined && knownServices.has(labels.service) ? labels.service : undefined;
+  const service = labelValue(labels, 'service');
+  const labelService = service !== undefined && knownServices.has(service) ? service : undefined;
   const route = routes.find((r) => matches(r, labels));
   if (!route) {
     return {
@@ -43,25 +44,28 @@ export function matchRoute(
       automations: [],
     };
   }
-  const service = route.service ?? labelService;
+  const routeService = route.service ?? labelService;
   return {
     name: route.name,
     channel: route.channel,
     ...(route.escalation ? { escalation: route.escalation } : {}),
-    ...(service ? { service } : {}),
+    ...(routeService ? { service: routeService } : {}),
     buttons: buttonsOf(route.buttons),
     automations: route.automations,
   };
 }
 
+// Own entries only, on both sides: a label named `constructor` or `__proto__` is an ordinary
+// label, and an absent one is "" rather than a member every object inherits.
 function matches(route: RouteConfig, labels: Labels): boolean {
-  for (const [name, value] of Object.entries(route.match)) if ((ownValue(labels, name) ?? '') !== value) return false;
-  for (const [name, regex] of Object.entries(route.matchRe)) if (!regex.test(ownValue(labels, name) ?? '')) return false;
+  for (const [name, value] of Object.entries(route.match)) if ((labelValue(labels, name) ?? '') !== value) return false;
+  for (const [name, regex] of Object.entries(route.matchRe)) if (!regex.test(labelValue(labels, name) ?? '')) return false;
   return true;
 }
 
 function buttonsOf(config: Readonly<Record<string, readonly string[]>>): (alertname: string) => string[] {
-  return (alertname) => [...new Set([...(ownValue(config, '*') ?? []), ...(alertname === '*' ? [] : (ownValue(config, alertname) ?? []))])];
+  const of = (name: string) => (Object.hasOwn(config, name) ? config[name]! : []);
+  return (alertname) => [...new Set([...of('*'), ...(alertname === '*' ? [] : of(alertname))])];
 }
 
 /**

@@ -113,7 +113,8 @@ function factsSection(view: IncidentView, now: Date): SectionBlock {
   field('Severity', escapeAlertText(view.severity, 50));
   const truncated = view.truncatedAlerts > 0 ? `\n+${count(view.truncatedAlerts)} more not shown by Alertmanager` : '';
   field('Alerts', `${count(view.counts.firing)} firing · ${count(view.counts.resolved)} resolved${truncated}`);
-  field('Started', `${slackDate(view.startedAt)} (${ago(view.startedAt, now)})`);
+  // Unknown when Alertmanager sent Go's zero time for every alert: said, never shown as year 1.
+  field('Started', view.startedAt ? `${slackDate(view.startedAt)} (${ago(view.startedAt, now)})` : 'unknown');
   if (view.status === 'resolved') {
     const by = view.resolvedBy ? mentionUser(view.resolvedBy.userId) : 'Alertmanager';
     const at = view.resolvedBy?.at ?? view.resolvedAt;

@@ -30,8 +30,31 @@ const AnchoredRegex = z.string().transform((source, ctx) => {
   }
 });
 
+/**
+ * `z.record` without a prototype: zod's own record assigns keys to a plain object, which drops a
+ * key named `__proto__`, so a route matching on such a label would match every alert. Here every
+ * key is an own entry of a null-prototype object, and lookups never find inherited members.
+ */
+function ownRecord<K extends z.ZodType<string, string>, V extends z.ZodType>(key: K, value: V) {
+  return z.unknown().transform((input, ctx) => {
+    const out = Object.create(null) as Record<string, z.output<V>>;
+    if (typeof input !== 'object' || input === null || Array.isArray(input)) {
+      ctx.addIssue({ code: 'custom', message: `Invalid input: expected record, received ${Array.isArray(input) ? 'array' : input === null ? 'null' : typeof input}`, input });
+      return out;
+    }
+    for (const name of Object.keys(input)) {
+      const k = key.safeParse(name);
+      if (!k.success) for (const issue of k.error.issues) ctx.addIssue({ code: 'custom', message: `"${name}" is not a valid id: ${issue.message}`, path: [name], input: name });
+      const v = value.safeParse((input as Record<string, unknown>)[name]);
+      if (!v.success) for (const issue of v.error.issues) ctx.addIssue({ code: 'custom', message: issue.message, path: [name, ...issue.path] as PropertyKey[], input: issue.input });
+      else out[name] = v.data as z.output<V>;
+    }
+    return out;
+  });
+}
+
 /** Buttons per alertname; `"*"` lists the buttons every alert of the route gets. */
-const ButtonsConfig = z.record(
+const ButtonsConfig = ownRecord(
   z.string().min(1, 'must be an alertname or "*"'),
   z.array(ActionId).max(20, 'list at most 20 buttons per alertname (Slack shows 25 per row, and the incident needs a few)'),
 );
@@ -51,15 +74,15 @@ export const RouteConfig = z
   .object({
     name: CatalogId,
     /** Every listed label must equal its value; a label the alert lacks counts as "" (as in Alertmanager). */
-    match: z.record(LabelName, z.string()).default({}),
+    match: ownRecord(LabelName, z.string()).default(() => Object.create(null) as Record<string, string>),
     /** Anchored regexes (JavaScript syntax) on label values; checked when the catalog loads. */
-    matchRe: z.record(LabelName, AnchoredRegex).default({}),
+    matchRe: ownRecord(LabelName, AnchoredRegex).default(() => Object.create(null) as Record<string, RegExp>),
     channel: SlackChannel,
     /** An escalation policy name. */
     escalation: CatalogId.optional(),
     /** The catalog service the runbook buttons act on; default: the alert's `service` label when it names one. */
     service: CatalogId.optional(),
-    buttons: ButtonsConfig.default({}),
+    buttons: ButtonsConfig.default(() => Object.create(null) as Record<string, string[]>),
     automations: z.array(AutomationConfig).max(20).default([]),
     /** Reserved: Alertmanager's "keep looking after a match". Only `false` (the only behaviour) is accepted. */
     continue: z.literal(false, { message: 'continue: true is not supported; the first matching route wins' }).optional(),
@@ -83,7 +106,7 @@ export const DefaultRouteConfig = z
     channel: SlackChannel,
     escalation: CatalogId.optional(),
     /** Buttons for alerts no route matches, per alertname or `"*"`; the service comes from the alert's `service` label. */
-    buttons: ButtonsConfig.default({}),
+    buttons: ButtonsConfig.default(() => Object.create(null) as Record<string, string[]>),
   })
   .strict();
 

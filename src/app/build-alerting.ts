@@ -112,7 +112,13 @@ export function buildAlerting(options: AlertingOptions): Alerting {
   const notifications = createNotificationProcessor({ db, intake, logger });
   registerNotificationQueueMetrics(options.metrics.registry, db);
   registerOutboxMetrics(options.metrics.registry, db);
-  const webhook = createAlertmanagerHandler({ intake, onAccepted: () => notifications.wake(), auth: env.ALERTMANAGER_WEBHOOK_TOKEN ? { bearerToken: env.ALERTMANAGER_WEBHOOK_TOKEN } : {}, logger });
+  const webhook = createAlertmanagerHandler({
+    intake,
+    onAccepted: () => notifications.wake(),
+    auth: env.ALERTMANAGER_WEBHOOK_TOKEN ? { bearerToken: env.ALERTMANAGER_WEBHOOK_TOKEN } : {},
+    ...(env.ALERTMANAGER_MAX_BODY_BYTES ? { maxBodyBytes: env.ALERTMANAGER_MAX_BODY_BYTES } : {}),
+    logger,
+  });
   if (!webhook.authenticated) {
     logger.warn('ALERTMANAGER_WEBHOOK_TOKEN is not set: anyone who can reach POST /alertmanager can open incidents; set it and the same token in Alertmanager (http_config.authorization.credentials)');
   }

@@ -23,6 +23,11 @@ const EnvSchema = z
     SWITCHBOARD_DATA_DIR: optionalText.default('./.data'),
     SWITCHBOARD_CONFIG: optionalText.default('./switchboard.yml'),
     ALERTMANAGER_WEBHOOK_TOKEN: optionalText,
+    /** The largest `POST /alertmanager` body accepted; larger ones get 413, which Alertmanager drops. Default 32 MiB. */
+    ALERTMANAGER_MAX_BODY_BYTES: optionalText
+      .pipe(z.string().regex(/^\d+$/, 'must be a number of bytes such as 33554432 (32 MiB)').optional())
+      .transform((v) => (v === undefined ? undefined : Number(v)))
+      .pipe(z.number().int().min(1024 * 1024, 'must be at least 1048576 (1 MiB); a group sent with max_alerts: 0 needs far more').optional()),
     PORT: optionalText
       .pipe(z.string().regex(/^\d+$/, 'must be a port number such as 3000').optional())
       .transform((v) => (v === undefined ? 3000 : Number(v)))

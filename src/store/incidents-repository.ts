@@ -3,6 +3,7 @@ import { viewOfState, type IncidentStatus, type IncidentView } from '../alerts/i
 import type { Queryable } from './db.js';
 import { write, type BatchableWrite } from './held-writes.js';
 import { toJsonb } from './storable.js';
+import { labelSet } from '../alerts/webhook-schema.js';
 
 /** An incident as stored: its identity, and the state the transitions work on. */
 export interface StoredIncident {
@@ -47,7 +48,7 @@ interface IncidentRow {
   common_annotations: Labels;
   external_url: string;
   truncated_alerts: number;
-  started_at: Timestamp;
+  started_at: Timestamp | null;
   resolved_at: Timestamp | null;
   resolved_by: string | null;
   acknowledged_by: string | null;
@@ -67,7 +68,7 @@ interface AlertRow {
   status: IncidentStatus;
   labels: Labels;
   annotations: Labels;
-  starts_at: Timestamp;
+  starts_at: Timestamp | null;
   ends_at: Timestamp | null;
   generator_url: string;
   updated_at: Timestamp;
@@ -83,13 +84,15 @@ interface TimelineRow {
 }
 
 const date = (value: Timestamp) => new Date(value);
+// Label sets as the intake parsed them: null-prototype, so `__proto__` or `toString` labels are ordinary entries.
+const ownLabels = (labels: Labels) => labelSet(Object.entries(labels));
 
 const toAlertState = (r: AlertRow): AlertState => ({
   fingerprint: r.fingerprint,
   status: r.status,
-  labels: r.labels,
-  annotations: r.annotations,
-  startsAt: date(r.starts_at),
+  labels: ownLabels(r.labels),
+  annotations: ownLabels(r.annotations),
+  ...(r.starts_at ? { startsAt: date(r.starts_at) } : {}),
   ...(r.ends_at ? { endsAt: date(r.ends_at) } : {}),
   generatorURL: r.generator_url,
   updatedAt: date(r.updated_at),
@@ -103,12 +106,12 @@ function toState(r: IncidentRow, alerts: readonly AlertRow[]): IncidentState {
     ...(r.service ? { service: r.service } : {}),
     receiver: r.receiver,
     groupKey: r.group_key,
-    groupLabels: r.group_labels,
-    commonLabels: r.common_labels,
-    commonAnnotations: r.common_annotations,
+    groupLabels: ownLabels(r.group_labels),
+    commonLabels: ownLabels(r.common_labels),
+    commonAnnotations: ownLabels(r.common_annotations),
     externalURL: r.external_url,
     truncatedAlerts: r.truncated_alerts,
-    startedAt: date(r.started_at),
+    ...(r.started_at ? { startedAt: date(r.started_at) } : {}),
     openedAt: date(r.opened_at),
     updatedAt: date(r.updated_at),
     ...(r.resolved_at ? { resolvedAt: date(r.resolved_at) } : {}),
@@ -170,14 +173,22 @@ export async function lockGroup(tx: Queryable, receiver: string, groupKey: strin
   await lockGroups(tx, [{ receiver, groupKey }]);
 }
 
+/**
+ * Rows of `table` in the alert group (receiver, groupKey). The indexes hold a hash of the two
+ * texts (migration 012: a btree entry cannot hold a group key of any length), so the hash finds
+ * the rows and the texts decide.
+ */
+const SAME_GROUP = (table: string, receiver: string, groupKey: string) =>
+  `alert_group_hash(${table}.receiver, ${table}.group_key) = alert_group_hash(${receiver}, ${groupKey}) AND ${table}.receiver = ${receiver} AND ${table}.group_key = ${groupKey}`;
+
 /** The group's open incident, else its latest resolved one, locked for the transaction. */
 export async function latestIncidentForUpdate(tx: Queryable, receiver: string, groupKey: string): Promise<StoredIncident | undefined> {
-  const open = await tx.query<IncidentRow>(`SELECT * FROM incidents WHERE receiver = $1 AND group_key = $2 AND status = 'firing' FOR UPDATE`, [receiver, groupKey]);
+  const open = await tx.query<IncidentRow>(`SELECT * FROM incidents WHERE ${SAME_GROUP('incidents', '$1', '$2')} AND status = 'firing' FOR UPDATE`, [receiver, groupKey]);
   const row =
     open.rows[0] ??
     (
       await tx.query<IncidentRow>(
-        `SELECT * FROM incidents WHERE receiver = $1 AND group_key = $2 ORDER BY opened_at DESC, number DESC LIMIT 1 FOR UPDATE`,
+        `SELECT * FROM incidents WHERE ${SAME_GROUP('incidents', '$1', '$2')} ORDER BY opened_at DESC, number DESC LIMIT 1 FOR UPDATE`,
         [receiver, groupKey],
       )
     ).rows[0];
@@ -211,7 +222,7 @@ export async function latestIncidentsForUpdate(tx: Queryable, groups: ReadonlyAr
     `SELECT i.*, ${ALERT_ROWS}
        FROM incidents i
       WHERE i.id IN (SELECT (SELECT l.id FROM incidents l
-                              WHERE l.receiver = g.receiver AND l.group_key = g.group_key
+                              WHERE ${SAME_GROUP('l', 'g.receiver', 'g.group_key')}
                               ORDER BY l.status = 'firing' DESC, l.opened_at DESC, l.number DESC LIMIT 1)
                        FROM unnest($1::text[], $2::text[]) AS g(receiver, group_key))
         FOR UPDATE OF i`,
@@ -235,7 +246,7 @@ const incidentRecord = (id: string, s: IncidentState) => ({
   common_annotations: s.commonAnnotations,
   external_url: s.externalURL,
   truncated_alerts: s.truncatedAlerts,
-  started_at: s.startedAt.toISOString(),
+  started_at: s.startedAt?.toISOString() ?? null,
   resolved_at: s.resolvedAt?.toISOString() ?? null,
   resolved_by: s.resolvedBy ?? null,
   opened_at: s.openedAt.toISOString(),
@@ -263,7 +274,7 @@ export async function insertIncidents(tx: Queryable, incidents: ReadonlyArray<{ 
             x.external_url, x.truncated_alerts, x.started_at, x.resolved_at, x.resolved_by, x.opened_at, x.updated_at
        FROM jsonb_to_recordset($1::jsonb) AS ${INCIDENT_RECORD}
       ORDER BY x.ord
-     ON CONFLICT (receiver, group_key) WHERE status = 'firing' DO NOTHING
+     ON CONFLICT (alert_group_hash(receiver, group_key)) WHERE status = 'firing' DO NOTHING
      RETURNING id, number`,
     [records(incidents.map((i) => incidentRecord(i.id, i.state)))],
   );
@@ -303,7 +314,7 @@ export async function upsertAlertsOf(tx: Queryable, alerts: ReadonlyArray<{ inci
     status: a.status,
     labels: a.labels,
     annotations: a.annotations,
-    starts_at: a.startsAt.toISOString(),
+    starts_at: a.startsAt?.toISOString() ?? null,
     ends_at: a.endsAt?.toISOString() ?? null,
     generator_url: a.generatorURL,
     updated_at: a.updatedAt.toISOString(),

@@ -23,7 +23,11 @@ export function storable<T>(value: T): T {
   }
   const entries = Object.entries(value);
   const cleaned = entries.map(([k, v]) => [storableText(k), storable(v)] as const);
-  return (cleaned.some(([k, v], i) => k !== entries[i]![0] || v !== entries[i]![1]) ? Object.fromEntries(cleaned) : value) as T;
+  if (!cleaned.some(([k, v], i) => k !== entries[i]![0] || v !== entries[i]![1])) return value;
+  // A label set keeps its null prototype (see webhook-schema's labelSet).
+  const copy = Object.getPrototypeOf(value) === null ? (Object.create(null) as Record<string, unknown>) : {};
+  for (const [k, v] of cleaned) copy[k] = v;
+  return copy as T;
 }
 
 /** JSON text for a jsonb parameter. */

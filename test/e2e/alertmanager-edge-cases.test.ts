@@ -191,10 +191,10 @@ describe('requests Switchboard refuses', () => {
 
   it('answers 413 to a body over the limit, and keeps serving', async () => {
     const wire = valid();
-    const huge = JSON.stringify({ ...wire, commonAnnotations: { description: 'x'.repeat(6 * 1024 * 1024) } });
+    const huge = JSON.stringify({ ...wire, commonAnnotations: { description: 'x'.repeat(33 * 1024 * 1024) } });
     const answer = await rawPost(`${t.switchboard.url}/alertmanager`, huge, { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' });
     expect(answer.status).toBe(413);
-    expect(JSON.parse(answer.text)).toMatchObject({ error: 'payload_too_large', maxBytes: 5 * 1024 * 1024 });
+    expect(JSON.parse(answer.text)).toMatchObject({ error: 'payload_too_large', maxBytes: 32 * 1024 * 1024 });
     expect(await count('SELECT count(*) AS n FROM notifications')).toBe(stored);
     expect((await postAlertmanager(JSON.stringify(wire))).status).toBe(200);
   });

@@ -71,7 +71,7 @@ describe('POST /alertmanager', () => {
     expect(number.rows).toHaveLength(1);
     const view = (await byNumber(db, number.rows[0]!.number))!;
     expect(view).toMatchObject({ title: 'RedisMemoryHigh', service: 'dried-fruits', severity: 'critical', counts: { firing: 2, resolved: 0 } });
-    expect(view.startedAt.toISOString()).toBe('2026-03-01T10:58:41.213Z');
+    expect(view.startedAt?.toISOString()).toBe('2026-03-01T10:58:41.213Z');
     const stored = await db.query<{ payload: { receiver: string }; body_sha256: string }>('SELECT payload, body_sha256 FROM notifications WHERE group_key = $1', [view.groupKey]);
     expect(stored.rows).toHaveLength(2);
     expect(stored.rows[0]!.payload.receiver).toBe('switchboard');

@@ -78,7 +78,7 @@ function escalationIncident(w: World): EscalationIncident {
     channel: w.typed,
     commonLabels: v.commonLabels,
     groupLabels: v.groupLabels,
-    openedAt: v.startedAt,
+    openedAt: v.startedAt ?? new Date(0),
     ...(v.acknowledged ? { acknowledged: v.acknowledged } : {}),
   };
 }

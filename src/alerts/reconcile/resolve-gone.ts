@@ -22,10 +22,10 @@ export async function resolveGone(
   await lockGroup(tx, incident.receiver, incident.groupKey);
   const current = await latestIncidentForUpdate(tx, incident.receiver, incident.groupKey);
   if (!current || current.id !== incident.id || current.state.status !== 'firing') return 0;
-  const checkedStarts = new Map(incident.firing.map((a) => [a.fingerprint, a.startsAt.getTime()]));
+  const checkedStarts = new Map(incident.firing.map((a) => [a.fingerprint, a.startsAt?.getTime()]));
   const alerts = gone.flatMap((fingerprint) => {
     const alert = current.state.alerts.get(fingerprint);
-    return alert && alert.status === 'firing' && alert.startsAt.getTime() === checkedStarts.get(fingerprint) ? [alert] : [];
+    return alert && alert.status === 'firing' && alert.startsAt?.getTime() === checkedStarts.get(fingerprint) ? [alert] : [];
   });
   if (alerts.length === 0) return 0;
   const s = current.state;

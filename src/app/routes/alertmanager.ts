@@ -2,7 +2,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { Intake } from '../../alerts/intake.js';
-import { parseNotification } from '../../alerts/webhook-schema.js';
+import { parseNotificationInSlices } from '../../alerts/webhook-schema.js';
 import { sendJson, type Handler } from '../http-server.js';
 
 export interface AlertmanagerAuth {
@@ -18,6 +18,7 @@ export interface AlertmanagerHandlerOptions {
   /** Called after a notification was stored (wakes this instance's processor). */
   onAccepted?: () => void;
   auth: AlertmanagerAuth;
+  /** The largest body accepted (`ALERTMANAGER_MAX_BODY_BYTES`); default `DEFAULT_MAX_BODY_BYTES`. */
   maxBodyBytes?: number;
   /**
    * Past this, answer 503 rather than let Alertmanager time out; work still under way may commit,
@@ -30,7 +31,12 @@ export interface AlertmanagerHandlerOptions {
 /** The `POST /alertmanager` handler; `authenticated` is false when no credentials are configured and anyone may post. */
 export type AlertmanagerHandler = Handler & { readonly authenticated: boolean };
 
-export const DEFAULT_MAX_BODY_BYTES = 5 * 1024 * 1024;
+/**
+ * A group sent with `max_alerts: 0` holds all its alerts, and a body refused with 413 is dropped by
+ * Alertmanager: the limit is set well above what a large group sends (25 MiB is about 50,000
+ * alerts of a few labels each).
+ */
+export const DEFAULT_MAX_BODY_BYTES = 32 * 1024 * 1024;
 // Our own budget for an answer, well inside a 10 s webhook `timeout` on the Alertmanager side.
 const DEFAULT_ANSWER_WITHIN_MS = 8_000;
 const RETRY_AFTER_SECONDS = '30';
@@ -76,6 +82,9 @@ function readBody(req: IncomingMessage, max: number): Promise<BodyResult> {
   const declared = Number(req.headers['content-length']);
   if (Number.isFinite(declared) && declared > max) return Promise.resolve({ kind: 'too_large' });
   return new Promise((resolve) => {
+    // With a declared length (Alertmanager always sends one) the chunks go straight into one
+    // buffer of that size: a 25 MiB body costs 25 MiB, not the chunks and their concatenation.
+    const into = Number.isFinite(declared) && declared >= 0 ? Buffer.allocUnsafe(declared) : undefined;
     const chunks: Buffer[] = [];
     let size = 0;
     const finish = (result: BodyResult) => {
@@ -83,13 +92,15 @@ function readBody(req: IncomingMessage, max: number): Promise<BodyResult> {
       resolve(result);
     };
     const onData = (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > max) {
+      if (size + chunk.length > max || (into && size + chunk.length > into.length)) {
         req.pause();
-        finish({ kind: 'too_large' });
-      } else chunks.push(chunk);
+        return finish({ kind: 'too_large' });
+      }
+      if (into) chunk.copy(into, size);
+      else chunks.push(chunk);
+      size += chunk.length;
     };
-    const onEnd = () => finish({ kind: 'ok', body: Buffer.concat(chunks, size) });
+    const onEnd = () => finish({ kind: 'ok', body: into ? into.subarray(0, size) : Buffer.concat(chunks, size) });
     const onError = () => finish({ kind: 'aborted' });
     req.on('data', onData).on('end', onEnd).on('error', onError).on('aborted', onError);
   });
@@ -126,12 +137,16 @@ export function createAlertmanagerHandler(options: AlertmanagerHandlerOptions): 
     const read = await readBody(req, maxBodyBytes);
     if (read.kind === 'aborted') return void res.destroy();
     if (read.kind === 'too_large') {
-      log.warn({ maxBodyBytes, contentLength: req.headers['content-length'] }, 'alertmanager webhook refused: body too large (lower max_alerts)');
+      log.warn(
+        { maxBodyBytes, contentLength: req.headers['content-length'] },
+        'alertmanager webhook refused: body too large; Alertmanager drops it. Raise ALERTMANAGER_MAX_BODY_BYTES, or set max_alerts in the webhook_config',
+      );
       // The rest of the body stays unread; closing the connection is the only way to drop it.
       res.setHeader('connection', 'close');
       return sendJson(res, 413, { error: 'payload_too_large', maxBytes: maxBodyBytes });
     }
 
+    const sha256 = createHash('sha256').update(read.body).digest('hex');
     const text = read.body.toString('utf8');
     let json: unknown;
     try {
@@ -139,14 +154,18 @@ export function createAlertmanagerHandler(options: AlertmanagerHandlerOptions): 
     } catch (error) {
       return sendJson(res, 400, { error: 'invalid_json', problems: [`body is not JSON: ${(error as Error).message}`] });
     }
-    const parsed = parseNotification(json);
+    const parsed = await parseNotificationInSlices(json);
     if (!parsed.ok) {
       log.warn({ problems: parsed.problems.slice(0, 20) }, 'alertmanager webhook refused: not a valid notification');
       return sendJson(res, 400, { error: 'invalid_notification', problems: parsed.problems });
     }
 
     const { notification } = parsed;
-    const sha256 = createHash('sha256').update(read.body).digest('hex');
+    if (notification.alerts.length === 0) {
+      // Nothing about any alert: nothing to open or post, and nothing Alertmanager should retry.
+      log.debug({ receiver: notification.receiver, groupKey: notification.groupKey }, 'alertmanager notification without alerts ignored');
+      return sendJson(res, 200, { ok: true });
+    }
     const work = intake.accept(notification, { json, sha256, text });
     try {
       const outcome = await within(work, answerWithinMs);

@@ -37,8 +37,8 @@ export const incidentList = defineAction({
     if (open.length === 0) return { ok: true, summary: 'no open incidents', reply: { text: '✓ No open incidents.' } };
     const lines = open.map((i) => {
       const ack = i.acknowledged ? ` — ack ${mentionUser(i.acknowledged.userId)}` : ' — *not acknowledged*';
-      const since = slackDate(i.startedAt);
-      return `• [${escapeAlertText(i.severity, 20)}] ${label(i)} — ${i.counts.firing} firing since ${since}${ack}${i.silence ? ' — silenced' : ''}`;
+      const since = i.startedAt ? ` since ${slackDate(i.startedAt)}` : ' (start unknown)';
+      return `• [${escapeAlertText(i.severity, 20)}] ${label(i)} — ${i.counts.firing} firing${since}${ack}${i.silence ? ' — silenced' : ''}`;
     });
     return { ok: true, summary: `${open.length} open`, reply: { text: [`*${open.length} open incident${open.length === 1 ? '' : 's'}*`, ...lines].join('\n') } };
   },
