@@ -35,14 +35,19 @@ export function snapshotTrees(roots: string[]): TreeSnapshot {
   return snapshot;
 }
 
-/** What differs between two snapshots, one line per path, relative to `base`. */
+/** What differs between two snapshots, one line per path relative to `base`; a created or removed folder stands for its contents. */
 export function changesBetween(before: TreeSnapshot, after: TreeSnapshot, base: string): string[] {
-  const lines: string[] = [];
+  const lines: Array<[string, string]> = [];
+  const within = (path: string, folders: Set<string>) => [...folders].some((folder) => path.startsWith(`${folder}/`));
+  const removed = new Set([...before].filter(([path, was]) => was === 'folder' && !after.has(path)).map(([path]) => path));
+  const created = new Set([...after].filter(([path, now]) => now === 'folder' && !before.has(path)).map(([path]) => path));
   for (const [path, was] of before) {
     const now = after.get(path);
-    if (now === undefined) lines.push(`removed  ${relative(base, path) || path}`);
-    else if (now !== was) lines.push(`changed  ${relative(base, path) || path}`);
+    if (now === undefined && !within(path, removed)) lines.push(['removed', path]);
+    else if (now !== undefined && now !== was) lines.push(['changed', path]);
   }
-  for (const path of after.keys()) if (!before.has(path)) lines.push(`created  ${relative(base, path) || path}`);
-  return lines.sort((a, b) => a.slice(9).localeCompare(b.slice(9)));
+  for (const path of after.keys()) if (!before.has(path) && !within(path, created)) lines.push(['created', path]);
+  return lines
+    .map(([what, path]) => `${what}  ${relative(base, path) || path}${created.has(path) || removed.has(path) ? '/' : ''}`)
+    .sort((a, b) => a.slice(9).localeCompare(b.slice(9)));
 }
