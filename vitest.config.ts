@@ -7,5 +7,8 @@ export default defineConfig({
     hookTimeout: 60_000,
     // Integration tests start real servers and processes; a few files at a time keeps the machine responsive.
     maxWorkers: 4,
+    // Provisions PostgreSQL and Redis, finds the programs tests need, and checks that the run wrote
+    // nothing to the project or the app's data folder (test/setup/global-setup.ts).
+    globalSetup: ['./test/setup/global-setup.ts'],
   },
 });

@@ -8,7 +8,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { FAKE_WORKSPACE, type RecordedCall, type StoredMessage } from '../fakes/fake-slack.js';
 import { startAlertmanager, type Daemon } from '../helpers/alertmanager.js';
 import { eventually as waitUntil } from '../helpers/eventually.js';
@@ -17,6 +17,7 @@ import { startPrometheus } from '../helpers/prometheus.js';
 import { FAKE_VERIFICATION_TOKEN, fakeTriggerId, interactionBody, postToSlack } from '../helpers/slack-requests.js';
 import { freePort } from '../helpers/supervisord.js';
 import { SIGNING_SECRET, startTestSwitchboard, type TestSwitchboard } from '../helpers/test-switchboard.js';
+import { requires } from '../helpers/requires.js';
 
 const TOKEN = 'e2e-alertmanager-webhook-token-42';
 const RULES = fileURLToPath(new URL('../fixtures/rules/api-gateway-service-down.yml', import.meta.url));
@@ -158,7 +159,7 @@ function viewSubmissionBody(view: Record<string, unknown>, user: { id: string; n
   });
 }
 
-describe('exporter → Prometheus → Alertmanager → Switchboard → Slack, all real but Slack', () => {
+requires('prometheus', 'alertmanager')('exporter → Prometheus → Alertmanager → Switchboard → Slack, all real but Slack', () => {
   it('opens one incident with one parent message in the route channel, with its buttons', async () => {
     exporter.set(GAUGE, 0, { target: 'proxy' });
     const post = await t.slack.waitFor((c) => c.method === 'chat.postMessage' && c.args.channel === GATEWAY && c.args.thread_ts === undefined, WAIT);

@@ -10,6 +10,7 @@ import { postAlerts, startAlertmanager } from '../helpers/alertmanager.js';
 import { appliedIncident } from '../helpers/applied-incident.js';
 import { eventually } from '../helpers/eventually.js';
 import { startTestSwitchboard, type TestSwitchboard } from '../helpers/test-switchboard.js';
+import { requires } from '../helpers/requires.js';
 
 const TOKEN = 'e2e-intake-limits-token-0123456789';
 const PROTO_CHANNEL = 'C0PROTO';
@@ -217,7 +218,7 @@ describe.each(['postgres', 'pglite'] as const)('POST /alertmanager on %s', { tim
   });
 });
 
-describe('a real Alertmanager', () => {
+requires('alertmanager')('a real Alertmanager', () => {
   let t: TestSwitchboard;
   let stopAlertmanager: (() => Promise<void>) | undefined;
   beforeAll(async () => {

@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { timelineOf } from '../../src/store/incidents-repository.js';
 import { firing, notification } from '../fixtures/alertmanager/notifications.js';
 import { postAlerts, startAlertmanager, type Daemon } from '../helpers/alertmanager.js';
@@ -15,6 +15,7 @@ import { capturedLogger } from '../helpers/captured-logger.js';
 import { eventually } from '../helpers/eventually.js';
 import { freePort } from '../helpers/supervisord.js';
 import { startTestSwitchboard, type TestSwitchboard } from '../helpers/test-switchboard.js';
+import { requires } from '../helpers/requires.js';
 
 const TOKEN = 'e2e-reconcile-webhook-token-0123456789';
 const RUN = randomUUID().slice(0, 8);
@@ -182,7 +183,7 @@ async function threadReplies(id: string): Promise<string[]> {
     .map((m) => String(m.text));
 }
 
-describe('silences and reconciliation with real Alertmanagers', () => {
+requires('alertmanager')('silences and reconciliation with real Alertmanagers', () => {
   it('pauses escalation while an Alertmanager silence covers the incident, and resumes at the next level without replaying', async () => {
     const t0 = advance(1).getTime();
     const minute = (at: Date | null) => (at ? (at.getTime() - t0) / MINUTE : null);

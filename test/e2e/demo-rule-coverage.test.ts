@@ -20,6 +20,7 @@ import { TEST_DATABASE_URL, TEST_REDIS_URL } from '../helpers/env.js';
 import { eventually } from '../helpers/eventually.js';
 import { leaveRedisSnapshotAsFound } from '../helpers/redis-snapshot.js';
 import { createTempDatabase } from '../helpers/temp-database.js';
+import { requires } from '../helpers/requires.js';
 
 /**
  * Every alert of examples/rules/ can be made to fire in the demo: for each system, in parallel,
@@ -168,7 +169,7 @@ afterAll(async () => {
   await restoreRedisSnapshot?.();
 }, 60_000);
 
-describe('every alert of examples/rules/ fires in the demo', () => {
+requires('prometheus', 'alertmanager', 'supervisord', 'redis', 'pg_dump')('every alert of examples/rules/ fires in the demo', () => {
   it('has a key (or a backup) for every alert of every rule file, and claims no alert a file lacks', async ({ expect }) => {
     const files = (await readdir(RULES_DIR)).filter((f) => f.endsWith('.yml')).map((f) => f.replace(/\.yml$/, '')).sort();
     expect(files).toEqual([...SERVICES].sort());

@@ -1,9 +1,10 @@
 import { createServer, type Server } from 'node:http';
 import { createServer as createTcpServer, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { TEST_DATABASE_URL, TEST_REDIS_URL } from '../helpers/env.js';
 import { startTestSwitchboard, type TestSwitchboard } from '../helpers/test-switchboard.js';
+import { requires } from '../helpers/requires.js';
 
 let healthy: Server;
 let hanging: ReturnType<typeof createTcpServer>;
@@ -58,7 +59,7 @@ afterAll(async () => {
   await Promise.all([new Promise((r) => healthy?.close(r)), new Promise((r) => hanging?.close(r))]);
 });
 
-describe('/ops health end to end', () => {
+requires('redis')('/ops health end to end', () => {
   it('acknowledges within 3 s and answers through response_url once the hanging check times out', async () => {
     const started = Date.now();
     const ack = await t.slash('health api-gateway', { responseId: 'gw' });

@@ -3,13 +3,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { TEST_REDIS_URL } from '../helpers/env.js';
 import { freePort, nodeHealthServer, startSupervisord, type Supervisord } from '../helpers/supervisord.js';
 import { createTempDatabase } from '../helpers/temp-database.js';
 import { startTestSwitchboard, type TestSwitchboard } from '../helpers/test-switchboard.js';
 import { createButtonSigner } from '../../src/commands/button-value.js';
 import { serverKey } from '../../src/store/server-keys-repository.js';
+import { requires } from '../helpers/requires.js';
+import { testRedisClient } from '../helpers/test-redis-client.js';
 
 let supervisord: Supervisord;
 let t: TestSwitchboard;
@@ -28,7 +30,7 @@ const runsOf = (action: string) =>
 beforeAll(async () => {
   const [apiPort, gatewayPort] = await Promise.all([freePort(), freePort()]);
   supervisord = await startSupervisord({ 'brownie-api': nodeHealthServer(apiPort), 'gateway-proxy': nodeHealthServer(gatewayPort) });
-  redis = new Redis(TEST_REDIS_URL);
+  redis = testRedisClient();
   appDb = await createTempDatabase('sb_brownie');
   const setup = new pg.Client({ connectionString: appDb.url });
   await setup.connect();
@@ -85,7 +87,7 @@ const value = (input: Record<string, string>) => JSON.stringify({ v: 1, in: inpu
 /** A value as Switchboard puts it on a button it posts: signed with the store's key. */
 let signed: (actionId: string, text: string) => string;
 
-describe('restart from /ops, with a confirmation', () => {
+requires('supervisord', 'redis')('restart from /ops, with a confirmation', () => {
   it('asks first, restarts the real process on Confirm, waits for health, and records the run', async () => {
     const before = await supervisord.pidOf('brownie-api');
     const ack = await t.slash('restart brownie-metadata', { responseId: 'restart-1' });
@@ -134,7 +136,7 @@ describe('restart from /ops, with a confirmation', () => {
   });
 });
 
-describe('runbook buttons', () => {
+requires('supervisord', 'redis')('runbook buttons', () => {
   it('runs ten concurrent identical clicks once', async () => {
     const before = await supervisord.pidOf('gateway-proxy');
     const clicks = await Promise.all(
@@ -183,7 +185,7 @@ describe('runbook buttons', () => {
   });
 });
 
-describe('backups and database diagnostics', () => {
+requires('supervisord', 'redis', 'pg_dump', 'pg_restore')('backups and database diagnostics', () => {
   it('backs up a real database with pg_dump, records it and exposes backup_success', async () => {
     const ack = await t.slash('backup brownie-metadata', { responseId: 'backup' });
     expect(JSON.parse(ack.body).text).toContain('Running');
@@ -216,7 +218,7 @@ describe('backups and database diagnostics', () => {
   });
 });
 
-describe('nothing from chat reaches a shell, a flag, a key or a path', () => {
+requires('supervisord', 'redis')('nothing from chat reaches a shell, a flag, a key or a path', () => {
   const evil = ['; rm -rf /', '$(id)', '`id`', 'a\nb', '--server=x', '../../etc/passwd', '-rf'];
 
   it('refuses injection in /ops arguments and flags without running anything', async () => {

@@ -3,15 +3,14 @@ import { tmpdir } from 'node:os';
 import { rm, stat } from 'node:fs/promises';
 import { pino } from 'pino';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startSwitchboard, type Switchboard } from '../../src/app/switchboard.js';
 import { parseEnv } from '../../src/config/env.js';
 import { parseCatalog } from '../../src/config/load-catalog.js';
 import { freePort, nodeHealthServer, startSupervisord, type Supervisord } from '../helpers/supervisord.js';
 import { createTempDatabase } from '../helpers/temp-database.js';
+import { programPath, requires } from '../helpers/requires.js';
 
-/** Debian's `chromium`, driven without a browser download of playwright's own. */
-const CHROMIUM = '/usr/bin/chromium';
 const CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 // The README's picture comes from test/e2e/sandbox-look.test.ts, which runs the example catalog.
 const SCREENSHOT = join(tmpdir(), `switchboard-sandbox-${process.pid}.png`);
@@ -71,7 +70,8 @@ beforeAll(async () => {
   const env = parseEnv({ PORT: '0', DATABASE_URL: database.url, ALERTMANAGER_WEBHOOK_TOKEN: TOKEN, LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent' });
   const catalog = parseCatalog(catalogYaml(healthPort, supervisord.url), 'sandbox-test.yml', {});
   switchboard = await startSwitchboard({ env, catalog, logger: pino({ level: env.LOG_LEVEL }) });
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_FLAGS });
+  // The system's Chromium (found by the run's global setup), driven without a browser download of playwright's own.
+  browser = await chromium.launch({ executablePath: programPath('chromium'), args: CHROMIUM_FLAGS });
   page = await browser.newPage({ viewport: { width: 1180, height: 900 } });
 });
 
@@ -82,7 +82,7 @@ afterAll(async () => {
   await database?.drop();
 });
 
-describe('the sandbox in a real browser', () => {
+requires('supervisord', 'chromium')('the sandbox in a real browser', () => {
   it('shows an incident from Alertmanager, restarts the service from its button after the confirm dialog, and shows the result and the escalation', async () => {
     const origin = `http://localhost:${switchboard.port}`;
     // The URL the start log prints, with the sandbox's token.

@@ -1,12 +1,13 @@
 import { readFile } from 'node:fs/promises';
 import { pino } from 'pino';
 import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startSwitchboard, type Switchboard } from '../../src/app/switchboard.js';
 import { parseEnv } from '../../src/config/env.js';
 import { parseCatalog } from '../../src/config/load-catalog.js';
 import { expectScreenshot, updatingScreenshots } from '../helpers/screenshots.js';
 import { createTempDatabase } from '../helpers/temp-database.js';
+import { programPath, requires } from '../helpers/requires.js';
 
 /**
  * What a person sees in the sandbox, with the example catalog that `npm start` uses: buttons
@@ -15,7 +16,6 @@ import { createTempDatabase } from '../helpers/temp-database.js';
  * them and docs/sandbox.png).
  */
 
-const CHROMIUM = '/usr/bin/chromium';
 const CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--font-render-hinting=none'];
 const EXAMPLE_CATALOG = new URL('../../examples/switchboard.yml', import.meta.url);
 const DOCS_PICTURE = new URL('../../docs/sandbox.png', import.meta.url).pathname;
@@ -79,7 +79,7 @@ beforeAll(async () => {
   const env = parseEnv({ PORT: '0', DATABASE_URL: database.url, ALERTMANAGER_WEBHOOK_TOKEN: TOKEN, LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent' });
   const catalog = parseCatalog(await readFile(EXAMPLE_CATALOG, 'utf8'), 'examples/switchboard.yml', {});
   switchboard = await startSwitchboard({ env, catalog, logger: pino({ level: env.LOG_LEVEL }) });
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_FLAGS });
+  browser = await chromium.launch({ executablePath: programPath('chromium'), args: CHROMIUM_FLAGS });
   page = await browser.newPage({ viewport: { width: 1180, height: 860 }, locale: 'en-US', timezoneId: 'UTC' });
   await page.goto(switchboard.sandboxUrl!);
   await page.getByRole('button', { name: '# devops-oncall' }).click();
@@ -99,7 +99,7 @@ afterAll(async () => {
 
 const incident = () => page.locator('.message').filter({ has: page.getByRole('heading', { name: /FIRING #1 · ServiceDown/ }) });
 
-describe('the sandbox as a person sees it', () => {
+requires('chromium')('the sandbox as a person sees it', () => {
   it('shows the incident and its thread, with readable buttons and drawn emoji', async () => {
     await incident().waitFor({ timeout: 15_000 });
     await incident().getByLabel('thread').getByText(/Escalated to level 1/).waitFor({ timeout: 20_000 });

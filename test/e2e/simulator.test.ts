@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { pino } from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startSwitchboard, type Switchboard } from '../../src/app/switchboard.js';
 import { parseEnv } from '../../src/config/env.js';
 import { parseCatalog } from '../../src/config/load-catalog.js';
@@ -15,6 +15,8 @@ import { startSimulator, type Simulator } from '../../src/simulator/start-simula
 import { TEST_DATABASE_URL, TEST_REDIS_URL } from '../helpers/env.js';
 import { leaveRedisSnapshotAsFound } from '../helpers/redis-snapshot.js';
 import { createTempDatabase } from '../helpers/temp-database.js';
+import { requires } from '../helpers/requires.js';
+import { testRedisClient } from '../helpers/test-redis-client.js';
 
 /**
  * The issue's acceptance, on this machine: the example catalog, the simulator's five systems and
@@ -115,7 +117,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await switchboard?.stop(2_000);
   await simulator?.stop();
-  const redis = new Redis(redisUrl);
+  const redis = testRedisClient(redisUrl);
   await redis.flushdb().finally(() => redis.disconnect());
   const admin = new pg.Client({ connectionString: TEST_DATABASE_URL });
   await admin.connect();
@@ -126,7 +128,7 @@ afterAll(async () => {
   await restoreRedisSnapshot?.();
 }, 60_000);
 
-describe('the five seed systems through the sandbox', () => {
+requires('redis', 'supervisord', 'prometheus', 'alertmanager', 'pg_dump')('the five seed systems through the sandbox', () => {
   it('checks every system healthy, then sees a failing one and brings it back with a restart', async () => {
     const all = await ops('health', /Health of 5 services/);
     expect(all).not.toContain('✗');

@@ -6,6 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
+import { programPath } from './requires.js';
 import { freePort } from './supervisord.js';
 
 export interface Daemon {
@@ -111,7 +112,7 @@ export interface AlertmanagerOptions {
 
 /**
  * A real Alertmanager (Debian `prometheus-alertmanager`) with clustering off, routing every alert,
- * grouped by alertname and service, to one webhook receiver.
+ * grouped by alertname and service, to one webhook receiver. Needs `requires('alertmanager')`.
  */
 export async function startAlertmanager(options: AlertmanagerOptions): Promise<Daemon> {
   const dir = await mkdtemp(join(tmpdir(), 'switchboard-alertmanager-'));
@@ -139,7 +140,7 @@ export async function startAlertmanager(options: AlertmanagerOptions): Promise<D
   await writeFile(join(dir, 'alertmanager.yml'), stringify(config));
   return startDaemon({
     name: 'alertmanager',
-    command: 'prometheus-alertmanager',
+    command: programPath('alertmanager'),
     dir,
     args: (listen) => [
       `--config.file=${join(dir, 'alertmanager.yml')}`,

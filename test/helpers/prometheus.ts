@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { startDaemon, type Daemon } from './alertmanager.js';
+import { programPath } from './requires.js';
 
 export interface PrometheusOptions {
   /** Absolute paths of rule files (`groups: [{ name, rules: [...] }]`). */
@@ -15,7 +16,7 @@ export interface PrometheusOptions {
   scrapeInterval?: string;
 }
 
-/** A real Prometheus (Debian `prometheus`) with its TSDB in a temporary folder, evaluating the given rules. */
+/** A real Prometheus (Debian `prometheus`) with its TSDB in a temporary folder, evaluating the given rules. Needs `requires('prometheus')`. */
 export async function startPrometheus(options: PrometheusOptions): Promise<Daemon> {
   const dir = await mkdtemp(join(tmpdir(), 'switchboard-prometheus-'));
   const am = new URL(options.alertmanagerUrl);
@@ -41,7 +42,7 @@ export async function startPrometheus(options: PrometheusOptions): Promise<Daemo
   await writeFile(join(dir, 'prometheus.yml'), stringify(config));
   return startDaemon({
     name: 'prometheus',
-    command: 'prometheus',
+    command: programPath('prometheus'),
     dir,
     args: (listen) => [
       `--config.file=${join(dir, 'prometheus.yml')}`,

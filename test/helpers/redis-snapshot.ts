@@ -1,6 +1,6 @@
 import { access, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Redis } from 'ioredis';
+import { testRedisClient } from './test-redis-client.js';
 
 /**
  * Tests that run a real BGSAVE make the test Redis write its snapshot file. Call this before
@@ -9,8 +9,7 @@ import { Redis } from 'ioredis';
  * Redis on this machine (the file must be reachable here); otherwise it does nothing.
  */
 export async function leaveRedisSnapshotAsFound(url: string): Promise<() => Promise<void>> {
-  const admin = new Redis(url, { lazyConnect: true });
-  await admin.connect();
+  const admin = testRedisClient(url);
   try {
     const [, dir] = (await admin.config('GET', 'dir')) as [string, string];
     const [, name] = (await admin.config('GET', 'dbfilename')) as [string, string];
@@ -21,7 +20,7 @@ export async function leaveRedisSnapshotAsFound(url: string): Promise<() => Prom
     );
     return async () => {
       if (existed) return;
-      const again = new Redis(url);
+      const again = testRedisClient(url);
       try {
         for (let i = 0; i < 300 && /rdb_bgsave_in_progress:1/.test(await again.info('persistence')); i++) await new Promise((r) => setTimeout(r, 100));
       } finally {

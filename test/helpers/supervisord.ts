@@ -4,6 +4,7 @@ import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createXmlRpcClient } from '../../src/integrations/supervisor/xml-rpc-client.js';
+import { programPath } from './requires.js';
 
 export async function freePort(): Promise<number> {
   const server = createServer();
@@ -24,7 +25,7 @@ export interface Supervisord {
   stop(): Promise<void>;
 }
 
-/** A real supervisord in a temporary folder, managing the given programs; stop() kills it and its children. */
+/** A real supervisord in a temporary folder, managing the given programs; stop() kills it and its children. Needs `requires('supervisord')`. */
 export async function startSupervisord(programs: Record<string, string>): Promise<Supervisord> {
   const dir = await mkdtemp(join(tmpdir(), 'switchboard-supervisord-'));
   const port = await freePort();
@@ -41,7 +42,7 @@ export async function startSupervisord(programs: Record<string, string>): Promis
     ...Object.entries(programs).flatMap(([name, command]) => [`[program:${name}]`, `command=${command}`, 'startsecs=1', 'stopwaitsecs=5', 'stopasgroup=true', 'killasgroup=true']),
   ].join('\n');
   await writeFile(join(dir, 'supervisord.conf'), config);
-  const child: ChildProcess = spawn('supervisord', ['-c', join(dir, 'supervisord.conf')], { stdio: 'ignore' });
+  const child: ChildProcess = spawn(programPath('supervisord'), ['-c', join(dir, 'supervisord.conf')], { stdio: 'ignore' });
   const url = `http://127.0.0.1:${port}/RPC2`;
   const client = createXmlRpcClient({ url });
   const pidOf = async (program: string) => {

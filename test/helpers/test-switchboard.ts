@@ -1,3 +1,6 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { pino } from 'pino';
 import { parseEnv } from '../../src/config/env.js';
 import { parseCatalog } from '../../src/config/load-catalog.js';
@@ -22,8 +25,9 @@ export interface TestSwitchboard {
 }
 
 /**
- * A Switchboard in HTTP mode on an ephemeral port, with a fresh PostgreSQL database (or PGlite when
- * `store: 'pglite'`), a fake Slack Web API and a response_url recorder.
+ * A Switchboard in HTTP mode on an ephemeral port, with a fresh PostgreSQL database (or PGlite in a
+ * temporary folder when `store: 'pglite'`, never the app's own ./.data), a fake Slack Web API and a
+ * response_url recorder.
  */
 export async function startTestSwitchboard(options: {
   catalogYaml: string;
@@ -34,6 +38,7 @@ export async function startTestSwitchboard(options: {
   const slack = await startFakeSlack({ token: BOT_TOKEN });
   const responses = await startResponseUrlRecorder();
   const database = options.store === 'pglite' ? undefined : await createTempDatabase('sb_e2e');
+  const dataDir = options.store === 'pglite' ? await mkdtemp(join(tmpdir(), 'switchboard-pglite-')) : undefined;
   const env = parseEnv({
     SLACK_BOT_TOKEN: BOT_TOKEN,
     SLACK_SIGNING_SECRET: SIGNING_SECRET,
@@ -41,6 +46,7 @@ export async function startTestSwitchboard(options: {
     PORT: '0',
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     ...(database ? { DATABASE_URL: database.url } : {}),
+    ...(dataDir ? { SWITCHBOARD_DATA_DIR: dataDir } : {}),
     ...options.env,
   });
   const catalog = parseCatalog(options.catalogYaml, 'test-catalog.yml', process.env);
@@ -75,6 +81,7 @@ export async function startTestSwitchboard(options: {
       await switchboard.stop(2_000);
       await Promise.all([slack.close(), responses.close()]);
       await database?.drop();
+      if (dataDir) await rm(dataDir, { recursive: true, force: true });
     },
   };
 }

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { pino } from 'pino';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { createAutomationRunner, type AutomationRunner } from '../../src/alerts/automation-runner.js';
 import { createIncidentDesk } from '../../src/alerts/incident-desk.js';
 import { createOutbox } from '../../src/alerts/outbox.js';
@@ -21,6 +21,7 @@ import { freePort, nodeHealthServer, startSupervisord, type Supervisord } from '
 import { createTempDatabase } from '../helpers/temp-database.js';
 import { appliedIncident } from '../helpers/applied-incident.js';
 import { startTestSwitchboard, type TestSwitchboard } from '../helpers/test-switchboard.js';
+import { requires } from '../helpers/requires.js';
 
 const TOKEN = 'am-automation-token-0123456789';
 const CHANNEL = 'C0AUTO';
@@ -110,7 +111,7 @@ const restartsOf = async (service: string) =>
 const threadReply = (pattern: RegExp) =>
   t.slack.waitFor((c) => c.method === 'chat.postMessage' && c.args.channel === CHANNEL && Boolean(c.args.thread_ts) && pattern.test(String(c.args.text)), 30_000);
 
-describe('automatic runbook steps against a real supervisord', () => {
+requires('supervisord')('automatic runbook steps against a real supervisord', () => {
   it('restarts the service once when the incident still fires after `after`, with two instances ticking', async () => {
     const before = await supervisord.pidOf('svc-a');
     const number = await fire('svc-a', 'first');

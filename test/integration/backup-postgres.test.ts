@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BackupConfig, createBackupRunner, type BackupProgress, type PostgresBackup } from '../../src/integrations/backup/index.js';
 import { IntegrationError } from '../../src/integrations/integration-error.js';
 import { TEST_DATABASE_URL } from '../helpers/env.js';
+import { programPath, requires } from '../helpers/requires.js';
 
 const run = promisify(execFile);
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
@@ -143,7 +144,7 @@ afterAll(async () => {
   await rm(work, { recursive: true, force: true });
 });
 
-describe('postgres backup', () => {
+requires('pg_dump', 'pg_restore', 'psql')('postgres backup', () => {
   const runner = createBackupRunner();
 
   it('dumps in custom format, verifies, and restores into a new database with the same rows', async () => {
@@ -197,7 +198,7 @@ describe('postgres backup', () => {
         `cp "$PGPASSFILE" '${spyDir}/pgpass.txt'`,
         `stat -c %a "$PGPASSFILE" > '${spyDir}/pgpass-mode.txt'`,
         `printf '%s' "$PGPASSFILE" > '${spyDir}/pgpass-path.txt'`,
-        'exec /usr/bin/pg_dump "$@"',
+        `exec '${programPath('pg_dump')}' "$@"`,
       ].join('\n'),
     );
     await chmod(spy, 0o700);
@@ -264,7 +265,7 @@ describe('postgres backup', () => {
       serviceId: SERVICE,
     });
     await expect(failing).rejects.toThrow(IntegrationError);
-    await expect(failing).rejects.toThrow(/pg_dump of sb_missing_\w+ at 127\.0\.0\.1:5432 failed \(exit 1\):\n.*does not exist/);
+    await expect(failing).rejects.toThrow(new RegExp(`pg_dump of sb_missing_\\w+ at 127\\.0\\.0\\.1:${new URL(TEST_DATABASE_URL).port || 5432} failed \\(exit 1\\):\n.*does not exist`));
     expect((await readdir(folder)).sort()).toEqual([...old, ...unrelated].sort());
 
     const outcome = await runner.run(config({ url: dbUrl(SOURCE_DB), folder, retention: { keep: 2 } }), {

@@ -3,6 +3,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHealthChecker, HealthCheckConfig } from '../../src/integrations/health/index.js';
 import { TEST_DATABASE_URL, TEST_REDIS_URL } from '../helpers/env.js';
+import { requires } from '../helpers/requires.js';
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
 for (const url of [TEST_DATABASE_URL, TEST_REDIS_URL]) {
@@ -61,7 +62,7 @@ describe('tcp checks', () => {
   });
 });
 
-describe('redis checks', () => {
+requires('redis')('redis checks', () => {
   it('PINGs the real Redis', async () => {
     const [result] = await checker.check([parse({ name: 'cache', kind: 'redis', url: TEST_REDIS_URL })]);
     expect(result).toMatchObject({ name: 'cache', kind: 'redis', status: 'ok', detail: 'PONG' });
@@ -117,7 +118,7 @@ describe('postgres checks', () => {
   });
 });
 
-describe('servers that accept and never answer', () => {
+requires('redis')('servers that accept and never answer', () => {
   it('time out each check at its own timeout, in parallel', async () => {
     const started = Date.now();
     const results = await checker.check([

@@ -5,8 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer, type Server } from 'node:tls';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createHealthChecker, formatCheckLine, HealthCheckConfig } from '../../src/integrations/health/index.js';
+import { requires } from '../helpers/requires.js';
 
 const run = promisify(execFile);
 const DAY_MS = 86_400_000;
@@ -68,7 +69,7 @@ afterAll(async () => {
 const tls = (port: number, extra: Record<string, unknown> = {}) =>
   HealthCheckConfig.parse({ name: 'cert', kind: 'tls', host: '127.0.0.1', port, ...extra });
 
-describe('tls certificate checks against local servers', () => {
+requires('openssl')('tls certificate checks against local servers', () => {
   it('warns when the certificate expires within warnDays, and says it is untrusted', async () => {
     const [result] = await createHealthChecker().check([tls(soonPort)]);
     expect(result).toMatchObject({

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { createServer, type Server } from 'node:tls';
 import { promisify } from 'node:util';
 import { pino } from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createOutbox } from '../../src/alerts/outbox.js';
 import type { Dispatcher } from '../../src/commands/dispatch.js';
 import { parseCatalog } from '../../src/config/load-catalog.js';
@@ -14,6 +14,7 @@ import { createJobScheduler } from '../../src/jobs/create-job-scheduler.js';
 import type { Db } from '../../src/store/db.js';
 import { migrate } from '../../src/store/migrate.js';
 import { createPgliteDb } from '../../src/store/pglite-db.js';
+import { requires } from '../helpers/requires.js';
 
 const run = promisify(execFile);
 const silent = pino({ level: 'silent' });
@@ -79,7 +80,7 @@ const outboxPost = async (key: string) =>
 const jobRun = async (slot: string) =>
   (await db.query<{ status: string; summary: string }>(`SELECT status, summary FROM job_runs WHERE job = 'certificateCheck' AND slot = $1`, [slot])).rows[0];
 
-describe('certificate check', () => {
+requires('openssl')('certificate check', () => {
   it('lists every certificate under a threshold, or unreadable, in one message, most urgent first', async () => {
     const jobs = scheduler(
       `  api:\n    name: API\n    health:\n${tls('cert', ports.soon)}  app:\n    name: App\n    health:\n${tls('cert', ports.month)}${tls('cdn', ports.later)}  edge:\n    name: Edge\n    health:\n${tls('cert', closedPort)}`,

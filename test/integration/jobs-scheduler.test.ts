@@ -30,6 +30,7 @@ import { createPostgresDb } from '../../src/store/postgres-db.js';
 import { createRunsRepository } from '../../src/store/runs-repository.js';
 import { startFakeSlack, type FakeSlack } from '../fakes/fake-slack.js';
 import { createTempDatabase } from '../helpers/temp-database.js';
+import { requires } from '../helpers/requires.js';
 
 const TOKEN = 'xoxb-jobs-test';
 const silent = pino({ level: 'silent' });
@@ -224,7 +225,7 @@ describe('scheduled jobs on one PostgreSQL store', () => {
     expect(rows[0]!.summary).toContain('instance instance-dead probably stopped');
   });
 
-  it("runs a scheduled backup through dispatch (a real pg_dump) and reports it in the service's channel", async () => {
+  requires('pg_dump').it("runs a scheduled backup through dispatch (a real pg_dump) and reports it in the service's channel", async () => {
     const a = instance('instance-backup');
     await drainToSlack(a.db);
     const before = slack.messages('C0DATA').length;

@@ -1,10 +1,11 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startAlertmanager, startWebhookRecorder, type Daemon, type WebhookRecorder } from '../helpers/alertmanager.js';
 import { startExporter, type Exporter } from '../helpers/exporter.js';
 import { startPrometheus } from '../helpers/prometheus.js';
+import { requires } from '../helpers/requires.js';
 
 const TOKEN = 'harness-webhook-token';
 
@@ -48,7 +49,7 @@ afterAll(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
-describe('exporter → Prometheus → Alertmanager → webhook, all real', () => {
+requires('prometheus', 'alertmanager')('exporter → Prometheus → Alertmanager → webhook, all real', () => {
   it('notifies firing with the bearer token, then resolved when the gauge recovers', async () => {
     const firing = await recorder.waitFor((n) => n.body.status === 'firing', 15_000);
     expect(firing.headers.authorization).toBe(`Bearer ${TOKEN}`);

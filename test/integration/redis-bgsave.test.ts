@@ -4,11 +4,13 @@ import { access, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { IntegrationError } from '../../src/integrations/integration-error.js';
 import { parseRedisInfo, redisBgsave } from '../../src/integrations/redis/index.js';
 import { TEST_REDIS_URL } from '../helpers/env.js';
 import { leaveRedisSnapshotAsFound } from '../helpers/redis-snapshot.js';
+import { requires } from '../helpers/requires.js';
+import { testRedisClient } from '../helpers/test-redis-client.js';
 
 if (!['127.0.0.1', 'localhost', '[::1]'].includes(new URL(TEST_REDIS_URL).hostname)) throw new Error('refusing a non-loopback test Redis');
 
@@ -29,7 +31,7 @@ async function waitForNoSave() {
 }
 
 beforeAll(async () => {
-  admin = new Redis(TEST_REDIS_URL);
+  admin = testRedisClient();
   originalDir = await configGet('dir');
   // Prefer a directory of our own, removed afterwards. Redis 7 refuses CONFIG SET dir unless
   // enable-protected-configs allows it; then the server's own dir is used, writable or not.
@@ -61,7 +63,7 @@ afterAll(async () => {
   await admin.quit();
 });
 
-describe('redisBgsave against the real Redis', () => {
+requires('redis')('redisBgsave against the real Redis', () => {
   it('runs a real BGSAVE and reports what Redis recorded', async () => {
     await waitForNoSave();
     const lastSaveBefore = await admin.lastsave();

@@ -2,10 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import { createServer as createNetServer, type AddressInfo, type Socket } from 'node:net';
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { IntegrationError } from '../../src/integrations/integration-error.js';
 import { CircuitBreakerConfig, createRedisCircuitBreakers } from '../../src/integrations/redis/index.js';
 import { TEST_REDIS_URL } from '../helpers/env.js';
+import { requires } from '../helpers/requires.js';
+import { testRedisClient } from '../helpers/test-redis-client.js';
 
 if (!['127.0.0.1', 'localhost', '[::1]'].includes(new URL(TEST_REDIS_URL).hostname)) throw new Error('refusing a non-loopback test Redis');
 
@@ -24,7 +26,7 @@ const breaker = (raw: Record<string, unknown> = {}) => CircuitBreakerConfig.pars
 const unix = (iso: string) => String(Date.parse(iso) / 1_000);
 
 beforeAll(async () => {
-  admin = new Redis(TEST_REDIS_URL);
+  admin = testRedisClient();
   upstream = createServer((request, response) => {
     response.statusCode = request.url === '/proxy/ok' ? 200 : 503;
     response.end(request.url === '/proxy/ok' ? 'ok' : 'circuit open');
@@ -51,7 +53,7 @@ async function seedOpenHash() {
   await admin.hset(KEY, 'state', 'open', 'failures', '12', 'opened_at', unix('2024-05-29T16:02:00Z'));
 }
 
-describe('status', () => {
+requires('redis')('status', () => {
   it('reads the seed gateway hash', async () => {
     await seedOpenHash();
     await admin.expire(KEY, 300);
@@ -101,7 +103,7 @@ describe('status', () => {
   });
 });
 
-describe('reset: delete', () => {
+requires('redis')('reset: delete', () => {
   it('removes the breaker key and only it', async () => {
     await seedOpenHash();
     await admin.hset(SIBLING, 'tokens', '5');
@@ -121,7 +123,7 @@ describe('reset: delete', () => {
   });
 });
 
-describe('reset: close', () => {
+requires('redis')('reset: close', () => {
   it('writes state closed and failures 0 into a hash, keeping other fields', async () => {
     await seedOpenHash();
     const outcome = await breakers.reset(breaker({ reset: 'close' }));
@@ -163,7 +165,7 @@ describe('reset: close', () => {
   });
 });
 
-describe('reset with a probe', () => {
+requires('redis')('reset with a probe', () => {
   it('reports the upstream answering as expected', async () => {
     await seedOpenHash();
     const outcome = await breakers.reset(breaker({ probe: { url: `${upstreamUrl}/proxy/ok` } }));

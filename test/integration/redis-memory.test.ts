@@ -1,21 +1,23 @@
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { formatRedisMemory, redisMemory } from '../../src/integrations/redis/index.js';
 import { TEST_REDIS_URL } from '../helpers/env.js';
+import { requires } from '../helpers/requires.js';
+import { testRedisClient } from '../helpers/test-redis-client.js';
 
 if (!['127.0.0.1', 'localhost', '[::1]'].includes(new URL(TEST_REDIS_URL).hostname)) throw new Error('refusing a non-loopback test Redis');
 
 let admin: Redis;
 
 beforeAll(() => {
-  admin = new Redis(TEST_REDIS_URL);
+  admin = testRedisClient();
 });
 
 afterAll(async () => {
   await admin.quit();
 });
 
-describe('redisMemory against the real Redis', () => {
+requires('redis')('redisMemory against the real Redis', () => {
   it('reads the INFO memory and stats fields', async () => {
     const summary = await redisMemory(TEST_REDIS_URL);
     expect(summary.usedBytes).toBeGreaterThan(0);

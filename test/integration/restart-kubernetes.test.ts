@@ -3,10 +3,11 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { createRestarter, RestartConfig } from '../../src/integrations/restart/index.js';
 import { startFakeKubernetes, workload, type FakeKubernetes } from '../fakes/fake-kubernetes.js';
+import { requires } from '../helpers/requires.js';
 
 const run = promisify(execFile);
 const TOKEN = 'eyJhbGciOiJSUzI1NiJ9.fake-service-account-token';
@@ -79,7 +80,7 @@ afterAll(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
-describe('kubernetes restart', () => {
+requires('openssl')('kubernetes restart', () => {
   it('patches a deployment exactly as kubectl rollout restart does', async () => {
     const file = await kubeconfig('token.yaml', singleContext(plain.server, { token: TOKEN }));
     const outcome = await restarter.restart(k8s({ kubeconfig: file }), { signal: signal() });

@@ -4,10 +4,11 @@ import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { isIntegrationError } from '../../src/integrations/integration-error.js';
 import { createRestarter, RestartConfig } from '../../src/integrations/restart/index.js';
 import { createXmlRpcClient } from '../../src/integrations/supervisor/xml-rpc-client.js';
+import { programPath, requires } from '../helpers/requires.js';
 
 const run = promisify(execFile);
 const USER = 'ops';
@@ -123,7 +124,7 @@ beforeAll(async () => {
   socketFile = join(dir, 'supervisor.sock');
   const file = join(dir, 'supervisord.conf');
   await writeFile(file, supervisorConfig());
-  const child = spawn('/usr/bin/supervisord', ['-c', file], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(programPath('supervisord'), ['-c', file], { stdio: ['ignore', 'ignore', 'pipe'] });
   supervisord = child;
   exited = new Promise((resolve) => child.once('exit', () => resolve()));
   let stderr = '';
@@ -154,7 +155,7 @@ afterAll(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
-describe('supervisor restart against a real supervisord', () => {
+requires('supervisord', 'supervisorctl')('supervisor restart against a real supervisord', () => {
   it('restarts a running program over HTTP and reports the pid change', async () => {
     const before = await pidOf('sleeper');
     const outcome = await restarter.restart(viaHttp(['sleeper']), { signal: signal() });

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { parseDuration } from '../../src/config/duration.js';
 import { DEMO_TIMING, deriveDemoRules } from '../../src/simulator/demo-rules.js';
+import { requires } from '../helpers/requires.js';
 
 const run = promisify(execFile);
 const RULES_DIR = fileURLToPath(new URL('../../examples/rules/', import.meta.url));
@@ -64,7 +65,7 @@ describe("the demo's copy of examples/rules/", () => {
     expect(rulesOf(originals['selextract.yml']!).find((r) => r.alert === 'BackupFailed')!.for).toBe('1h');
   });
 
-  it('passes promtool check rules', async () => {
+  requires('promtool').it('passes promtool check rules', async () => {
     const files = await Promise.all(Object.entries(copies).map(async ([file, copy]) => {
       const path = join(dir, file);
       await writeFile(path, copy);

@@ -1,8 +1,7 @@
 import { execFile } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,6 +13,7 @@ import { allActions } from '../../src/commands/actions/index.js';
 import { createRegistry } from '../../src/commands/registry.js';
 import type { Catalog, ServiceConfig } from '../../src/config/catalog-schema.js';
 import { loadCatalog, parseCatalog } from '../../src/config/load-catalog.js';
+import { requires } from '../helpers/requires.js';
 
 const run = promisify(execFile);
 const EXAMPLES = fileURLToPath(new URL('../../examples/', import.meta.url));
@@ -22,22 +22,8 @@ const RULES_DIR = join(EXAMPLES, 'rules');
 
 const SERVICES = ['company-extraction', 'brownie-metadata', 'selextract', 'dried-fruits', 'api-gateway'];
 
-/** promtool from PATH (CI installs the Debian package prometheus), or undefined. */
-function findPromtool(): string | undefined {
-  const dirs = ['/usr/bin', ...(process.env.PATH ?? '').split(delimiter).filter(Boolean)];
-  for (const dir of dirs) {
-    const candidate = join(dir, 'promtool');
-    try {
-      accessSync(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // not here
-    }
-  }
-  return undefined;
-}
-const promtool = findPromtool();
-const NO_PROMTOOL = ' — SKIPPED: promtool is not installed (apt-get install prometheus)';
+/** promtool as the run's global setup found it; the tests that run it declare `requires('promtool')`. */
+const promtool = 'promtool';
 
 let catalog: Catalog;
 let ruleFiles: string[];
@@ -350,14 +336,13 @@ describe('examples/rules', () => {
     );
   });
 
-  it(`passes promtool check rules${promtool ? '' : NO_PROMTOOL}`, async (ctx) => {
-    if (!promtool) return ctx.skip();
+  requires('promtool').it('passes promtool check rules', async () => {
     const { stdout } = await run(promtool, ['check', 'rules', ...ruleFiles]);
     expect(stdout).not.toMatch(/FAILED/);
     expect(stdout.match(/SUCCESS/g)?.length).toBe(ruleFiles.length);
   });
 
-  describe(`gateway rules written from the runbook, under promtool test rules${promtool ? '' : NO_PROMTOOL}`, () => {
+  requires('promtool')('gateway rules written from the runbook, under promtool test rules', () => {
     let dir: string;
     beforeAll(async () => {
       dir = await mkdtemp(join(tmpdir(), 'switchboard-rules-'));
