@@ -24,6 +24,7 @@ import { renderConfirmation } from '../../src/commands/render-confirmation.js';
 import type { Reply } from '../../src/commands/reply.js';
 import { parseCatalog } from '../../src/config/load-catalog.js';
 import { renderCertificateReport } from '../../src/jobs/certificate-check-job.js';
+import { renderMinimalIncident } from '../../src/alerts/outbox-minimal.js';
 import { sections } from '../../src/jobs/job.js';
 import { ESCALATION_CATALOG } from '../fixtures/escalation/world.js';
 
@@ -111,6 +112,10 @@ export const RENDERERS: Record<string, (w: World) => Rendered[]> = {
     allActions.filter((a) => a.risk === 'destructive').map((a) => renderConfirmation(a, w.typed, 'Requests in flight fail.', '6f1c2d3e-4a5b-4c6d-8e7f-901234567890', 5)),
   renderHelp: () => [renderHelp(registry)],
   renderVerbHelp: () => registry.slashActions().map((a) => renderVerbHelp(a)),
+  // Plain text by design: what Slack is sent when it refused the full parent.
+  renderMinimalIncident: (w) => [
+    { text: renderMinimalIncident({ number: w.view.number, alertname: w.view.commonLabels.alertname ?? w.typed, severity: w.view.severity, service: w.view.service ?? w.typed, status: w.view.status }).text },
+  ],
   renderCertificateReport: (w) => {
     const findings = w.view.alerts.map((a, i) => ({ service: 'api-gateway', check: w.typed, status: i % 2 ? ('warn' as const) : ('fail' as const), underDays: 7, text: a.annotations.summary ?? w.typed }));
     const text = renderCertificateReport(findings);
