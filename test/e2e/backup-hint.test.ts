@@ -1,9 +1,10 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createTempDatabase } from '../helpers/temp-database.js';
 import { startTestSwitchboard, type TestSwitchboard } from '../helpers/test-switchboard.js';
+import { requires } from '../helpers/requires.js';
 
 /**
  * `/ops backups <service>` with nothing recorded suggests how to start one; every command it
@@ -58,7 +59,7 @@ async function answer(text: string): Promise<string> {
 
 const suggested = (text: string) => [...text.matchAll(/`\/ops (backup [^`]+)`/g)].map((m) => m[1]!);
 
-describe('the hint of an empty backup list', () => {
+requires('pg_dump')('the hint of an empty backup list', () => {
   it('names each target of a service with several backups, and each named command runs', async () => {
     const list = await answer('backups dried-fruits');
     expect(list).toContain('No backups of `dried-fruits` recorded yet.');

@@ -2,7 +2,7 @@ import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { cp, mkdir, mkdtemp, readdir, rm, symlink } from 'node:fs/promises';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative, sep } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createTempDatabase } from '../helpers/temp-database.js';
@@ -29,13 +29,12 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-/** The project's files (tracked, or new and not ignored) in a folder of their own, so packing builds there and never in the working tree. */
+// What a checkout holds besides the project: installed packages, git, builds and local data.
+const NOT_PROJECT = new Set(['node_modules', '.git', 'dist', '.data', 'coverage']);
+
+/** The project's files in a folder of their own, so packing builds there and never in the working tree. */
 async function copyOfProject(into: string): Promise<void> {
-  const { stdout } = await run('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], { cwd: root, maxBuffer: 16 * 1024 * 1024 });
-  for (const file of stdout.split('\0').filter((f) => f && !f.startsWith('node_modules'))) {
-    await mkdir(join(into, file, '..'), { recursive: true });
-    await cp(join(root, file), join(into, file));
-  }
+  await cp(root, into, { recursive: true, filter: (source) => !NOT_PROJECT.has(relative(root, source).split(sep)[0]!) });
   await symlink(join(root, 'node_modules'), join(into, 'node_modules'), 'dir');
 }
 
