@@ -351,8 +351,7 @@ describe('examples/rules', () => {
       await rm(dir, { recursive: true, force: true });
     });
 
-    it('fires CircuitBreakerFrequentlyOpen for a flapping breaker and RedisHighMemoryUsage only with a maxmemory', async (ctx) => {
-      if (!promtool) return ctx.skip();
+    it('fires CircuitBreakerFrequentlyOpen for a flapping breaker and RedisHighMemoryUsage only with a maxmemory', async () => {
       // circuit_breaker_state: 1 closed, 2 open, 3 half-open. The breaker flaps open/half-open
       // for 20 minutes; the Redis with maxmemory 0 (unlimited) must not count as 100% full.
       const tests = {
@@ -402,8 +401,7 @@ describe('examples/rules', () => {
       expect(result.stdout).toMatch(/SUCCESS/);
     });
 
-    it('formats a latency for people: "1m 57s", not "117s" or "2.5390625000000004s"', async (ctx) => {
-      if (!promtool) return ctx.skip();
+    it('formats a latency for people: "1m 57s", not "117s" or "2.5390625000000004s"', async () => {
       // p95 of 100 requests all between 60 s and 120 s: 60 + 0.95 × 60 = 117 s.
       const tests = {
         rule_files: [join(RULES_DIR, 'selextract.yml')],
