@@ -1,10 +1,10 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { cp, mkdir, mkdtemp, readdir, rm, symlink } from 'node:fs/promises';
-import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, relative, sep } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
+import { freePort } from '../helpers/supervisord.js';
 import { createTempDatabase } from '../helpers/temp-database.js';
 
 const run = promisify(execFile);
@@ -20,14 +20,6 @@ afterAll(async () => {
   await dropDatabase?.();
   if (work) await rm(work, { recursive: true, force: true });
 });
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 // What a checkout holds besides the project: installed packages, git, builds and local data.
 const NOT_PROJECT = new Set(['node_modules', '.git', 'dist', '.data', 'coverage']);

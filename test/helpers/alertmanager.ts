@@ -1,11 +1,10 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, openSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
+import { startChildDaemon } from '../setup/child-daemon.js';
 import { programPath } from './requires.js';
 import { freePort } from './supervisord.js';
 
@@ -15,12 +14,6 @@ export interface Daemon {
   /** Kills the process (SIGTERM, then SIGKILL after 5 s) and removes its temporary folder. */
   stop(): Promise<void>;
 }
-
-/** Every daemon still running, killed if the test process exits without stopping them. */
-const running = new Set<ChildProcess>();
-process.once('exit', () => {
-  for (const child of running) child.kill('SIGKILL');
-});
 
 const PORT_ATTEMPTS = 3;
 
@@ -41,29 +34,9 @@ export async function startDaemon(options: {
   for (let attempt = 1; ; attempt++) {
     const port = await freePort();
     const url = `http://127.0.0.1:${port}`;
-    const log = openSync(logFile, 'w');
-    const child = spawn(options.command, options.args(`127.0.0.1:${port}`), { cwd: options.dir, stdio: ['ignore', log, log] });
-    closeSync(log);
-    running.add(child);
-    const exited = new Promise<number | null>((resolve) => {
-      child.once('exit', (code) => {
-        running.delete(child);
-        resolve(code);
-      });
-      child.once('error', () => {
-        running.delete(child);
-        resolve(-1);
-      });
-    });
-    const stop = async () => {
-      if (running.has(child)) {
-        child.kill('SIGTERM');
-        const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
-        await exited;
-        clearTimeout(timer);
-      }
-    };
-    const outcome = await waitReady(url, exited, options.timeoutMs ?? 20_000);
+    const daemon = startChildDaemon(options.command, options.args(`127.0.0.1:${port}`), { logFile, cwd: options.dir, graceMs: 5_000 });
+    const stop = () => daemon.stop();
+    const outcome = await waitReady(url, daemon.exited, options.timeoutMs ?? 20_000);
     if (outcome === 'ready') {
       return {
         url,

@@ -19,11 +19,16 @@ process.once('exit', () => {
 });
 
 /** Starts `command` with its output in `logFile`, as `uid`/`gid` when given (PostgreSQL refuses to run as root). */
-export function startChildDaemon(command: string, args: string[], options: { logFile: string; uid?: number; gid?: number; env?: NodeJS.ProcessEnv }): ChildDaemon {
+export function startChildDaemon(
+  command: string,
+  args: string[],
+  options: { logFile: string; cwd?: string; uid?: number; gid?: number; env?: NodeJS.ProcessEnv; /** How long stop() waits before SIGKILL. */ graceMs?: number },
+): ChildDaemon {
   const log = openSync(options.logFile, 'w');
   const child = spawn(command, args, {
     stdio: ['ignore', log, log],
     env: options.env ?? process.env,
+    ...(options.cwd ? { cwd: options.cwd } : {}),
     ...(options.uid !== undefined ? { uid: options.uid, gid: options.gid } : {}),
   });
   closeSync(log);
@@ -51,7 +56,7 @@ export function startChildDaemon(command: string, args: string[], options: { log
     async stop(signal = 'SIGTERM') {
       if (!running.has(child)) return;
       child.kill(signal);
-      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      const timer = setTimeout(() => child.kill('SIGKILL'), options.graceMs ?? 10_000);
       await exited;
       clearTimeout(timer);
     },
