@@ -181,6 +181,9 @@ requires('prometheus', 'alertmanager')('exporter → Prometheus → Alertmanager
 
   it('runs a runbook button from the parent and puts its result in the thread', async () => {
     const health = button(parent(), 'act:service.health');
+    // A click is checked against the message Switchboard recorded for the incident: the fake Slack
+    // answers the post a moment before that record commits, a person never clicks that fast.
+    await eventually('the parent ts recorded', async () => (await t.switchboard.db.query('SELECT 1 FROM slack_messages WHERE ts = $1', [parentTs])).rows.length > 0);
     const ack = await t.click({ actionId: 'act:service.health', value: health.value, channelId: GATEWAY, messageTs: parentTs });
     expect(ack.status).toBe(200);
     const reply = await t.slack.waitFor((c) => c.args.thread_ts === parentTs && /Check health/.test(String(c.args.text)), WAIT);
